@@ -1,0 +1,28 @@
+#pragma once
+
+#include "herald/cli/global_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace herald::commands {
+
+/// A command as main() sees it: the CLI11 (sub)command and what runs it once parsing is done.
+struct Command {
+  CLI::App* app = nullptr;          ///< the leaf subcommand ("announce", "ls" under "route")
+  std::function<int()> run;         ///< runs the command; returns its exit code
+};
+
+/// Every command of herald, wired onto `app`. Options structs are owned by the closures.
+std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
+
+/// Global flags (--registry, TLS, credentials, logging), bound once on the top-level app and
+/// visible from every subcommand.
+void add_global_options(CLI::App& app, cli::GlobalOptions& global);
+
+// One add_<name>() per command; each lives in commands/<name>.cpp, binds its flags to an options
+// struct it owns, and returns the Command whose run() calls into lib/. add_all() lists them.
+
+} // namespace herald::commands

@@ -1,0 +1,80 @@
+// herald: the entry point only parses; every command's work is in lib/.
+#include "commands/commands.hpp"
+#include "herald/core/error.hpp"
+#include "herald/core/log.hpp"
+#include "herald/version.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+constexpr const char* k_footer = R"(Examples:
+  herald announce web@1 --port 3000                 keep /services/web/web/web@1 alive
+  herald deregister web@1                           remove it now
+  herald --registry etcd2://10.0.0.1:2379 announce api@2 --addr 10.0.0.7:8080 --once
+
+Exit codes: 0 ok, 1 failure, 2 usage, 65 bad data, 69 service unavailable,
+75 temporary failure, 78 bad configuration, 130 interrupted. See herald(1).)";
+
+std::string command_name(const CLI::App& app) {
+  std::string name;
+  for (const CLI::App* sub = &app;;) {
+    auto subs = sub->get_subcommands();
+    if (subs.empty()) {
+      break;
+    }
+    sub = subs.front();
+    name += (name.empty() ? "" : " ") + sub->get_name();
+  }
+  return name;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace herald;
+  CLI::App app{"herald: announce services, render router configs and launch apps from a "
+               "service-discovery registry"};
+  app.name("herald");
+  app.footer(k_footer);
+  app.set_version_flag("--version", std::string("herald ") + k_version);
+  app.require_subcommand(1);
+
+  cli::GlobalOptions global;
+  commands::add_global_options(app, global);
+  std::vector<commands::Command> all = commands::add_all(app, global);
+
+  try {
+    app.parse(argc, argv);
+    auto settings = cli::resolve_log_settings(global);
+    log::setup({settings.level, settings.format});
+    for (const auto& command : all) {
+      if (command.app->parsed()) {
+        return command.run();
+      }
+    }
+    return to_int(ExitCode::usage);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string cmd = command_name(app);
+    std::fprintf(stderr, "herald: %s\nRun 'herald%s%s --help' for usage.\n", e.what(),
+                 cmd.empty() ? "" : " ", cmd.c_str());
+    return to_int(ExitCode::usage);
+  } catch (const Error& e) {
+    std::string cmd = command_name(app);
+    std::fprintf(stderr, "herald: %s%s%s\n", cmd.c_str(), cmd.empty() ? "" : ": ", e.what());
+    return to_int(exit_code_for(e.kind()));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "herald: internal error: %s\n", e.what());
+    return to_int(ExitCode::failure);
+  }
+}

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+/// Splits `text` at every `sep`; empty fields are kept ("a,,b" -> {"a","","b"}).
+std::vector<std::string> split(std::string_view text, char sep);
+
+/// `text` without leading and trailing ASCII whitespace.
+std::string_view trim(std::string_view text);
+
+/// The candidate closest to `word` by edit distance when it is close enough to be a likely typo,
+/// for "did you mean ...?" hints.
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates);
+
+/// The value of `name` in an /etc/environment-style file (KEY=value lines, optional quotes,
+/// '#' comments); nullopt when the file or the key is missing.
+std::optional<std::string> read_env_file_value(const std::string& path, std::string_view name);
+
+/// The environment variable `name` when set and non-empty.
+std::optional<std::string> getenv_nonempty(const char* name);
+
+} // namespace herald

@@ -1,0 +1,122 @@
+#pragma once
+
+#include "herald/core/stop.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace herald::http {
+
+/// Where a server listens: a TCP host:port (http or https), or a unix socket.
+struct Endpoint {
+  std::string scheme = "http"; ///< "http" or "https"
+  std::string host;            ///< host name or IP, IPv6 without brackets
+  std::uint16_t port = 0;
+  std::string unix_socket; ///< when set, connect through this socket path instead of TCP
+  std::string base_path;   ///< prepended to every request path ("/v1.41"); no trailing '/'
+
+  /// "http://127.0.0.1:2379", "https://[::1]:2379", "unix:///var/run/docker.sock"
+  std::string str() const;
+};
+
+/// Parses "http://h:p", "https://h:p", "h:p" (http), "unix:///path" or "unix:path". `what`
+/// names the flag or variable in the error (Error(config)).
+Endpoint parse_endpoint(std::string_view text, std::string_view what);
+
+/// TLS material; paths to PEM files. Empty means the system default / none.
+struct TlsOptions {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool insecure_skip_verify = false;
+};
+
+/// Settings of one Client.
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds request_timeout{10000};
+  TlsOptions tls;
+  /// "Name: value" headers sent with every request (e.g. an auth token). Never logged.
+  std::vector<std::string> default_headers;
+  /// When set, an in-flight request is aborted as soon as a stop is requested and send()/stream()
+  /// throw Error(cancelled).
+  const StopToken* stop = nullptr;
+};
+
+/// One HTTP request. `path` is relative to the endpoint's base_path and may carry a query.
+struct Request {
+  std::string method = "GET";
+  std::string path;
+  std::string body;
+  std::vector<std::string> headers; ///< extra "Name: value" headers
+  /// Overrides ClientOptions::request_timeout; zero means no limit (long streams).
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+/// A response. Any HTTP status is a response, not an error: callers decide what 404 means.
+struct Response {
+  long status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased
+  std::string endpoint;                                     ///< Endpoint::str() that answered
+
+  /// The first header called `name` (case-insensitive), if any.
+  std::optional<std::string> header(std::string_view name) const;
+  /// True for 2xx.
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+/// Receives each complete line of a streamed body (without the trailing newline); returns false
+/// to end the stream early.
+using LineHandler = std::function<bool(std::string_view line)>;
+
+/// A libcurl client over an ordered list of endpoints. It keeps its connections between requests
+/// (one handle, reused), fails over to the next endpoint when one cannot be reached and sticks to
+/// the one that answered. Not thread-safe: give each thread its own Client.
+class Client {
+public:
+  Client(std::vector<Endpoint> endpoints, ClientOptions options);
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// Sends `request`, trying each endpoint once starting from the last good one. Throws
+  /// Error(unavailable) when none could be reached (the message names each endpoint and how it
+  /// failed: refused, timeout, TLS, DNS), Error(config) for TLS/certificate problems, and
+  /// Error(cancelled) when the stop token fires. HTTP error statuses are returned, not thrown.
+  Response send(const Request& request);
+
+  /// Like send(), but hands the body to `on_line` line by line as it arrives (watch streams,
+  /// Docker events). Returns when the server ends the body, `on_line` returns false, or the
+  /// timeout passes (then Error(temporary)). For a non-2xx status the body is collected into the
+  /// returned Response instead of being streamed.
+  Response stream(const Request& request, const LineHandler& on_line);
+
+  /// The endpoint the next request goes to first.
+  const Endpoint& current_endpoint() const;
+
+  /// Every endpoint, in order.
+  const std::vector<Endpoint>& endpoints() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+/// An Error for a response that was not expected: "POST http://h:2379/v3/kv/put: HTTP 403
+/// Forbidden: <server message>". 401/403 map to ErrorKind::config, 404 to not_found, 408/429/5xx
+/// to temporary, other 4xx to data. `server_message` is the server's own words when the caller
+/// extracted them (else the body, shortened).
+[[noreturn]] void throw_status_error(const Request& request, const Response& response,
+                                     std::string_view server_message = {});
+
+} // namespace herald::http

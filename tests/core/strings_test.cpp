@@ -1,0 +1,42 @@
+#include "herald/core/strings.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+using namespace herald;
+
+TEST_SUITE_BEGIN("core");
+
+TEST_CASE("split keeps empty fields") {
+  CHECK(split("a,,b", ',') == std::vector<std::string>{"a", "", "b"});
+  CHECK(split("", ',') == std::vector<std::string>{""});
+}
+
+TEST_CASE("closest_match suggests a near name and nothing for a far one") {
+  std::vector<std::string> names{"announce", "deregister", "render"};
+  CHECK(closest_match("anounce", names) == std::optional<std::string>("announce"));
+  CHECK_FALSE(closest_match("zzzzzzzz", names).has_value());
+}
+
+TEST_CASE("read_env_file_value reads /etc/environment style files") {
+  char path[] = "/tmp/herald-env-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << "# comment\nCOREOS_PUBLIC_IPV4=1.2.3.4\nexport COREOS_PRIVATE_IPV4=\"10.0.0.9\"\n"
+        << "EMPTY=\n";
+  }
+  CHECK(read_env_file_value(path, "COREOS_PRIVATE_IPV4") == std::optional<std::string>("10.0.0.9"));
+  CHECK(read_env_file_value(path, "COREOS_PUBLIC_IPV4") == std::optional<std::string>("1.2.3.4"));
+  CHECK_FALSE(read_env_file_value(path, "EMPTY").has_value());
+  CHECK_FALSE(read_env_file_value(path, "MISSING").has_value());
+  CHECK_FALSE(read_env_file_value("/nonexistent/herald", "X").has_value());
+  std::remove(path);
+}
+
+TEST_SUITE_END();

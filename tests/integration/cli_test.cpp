@@ -1,0 +1,28 @@
+#include "support/process.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace herald::test;
+
+TEST_SUITE_BEGIN("integration");
+
+TEST_CASE("herald --help shows examples and exits 0") {
+  auto r = run({herald_bin(), "--help"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("Examples:") != std::string::npos);
+}
+
+TEST_CASE("herald --version prints the version and exits 0") {
+  auto r = run({herald_bin(), "--version"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("herald ") == 0);
+}
+
+TEST_CASE("an unknown command is a usage error with exit code 2") {
+  auto r = run({herald_bin(), "annouce", "web@1"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("herald:") == 0);
+  CHECK(r.err.find("--help") != std::string::npos);
+}
+
+TEST_SUITE_END();

@@ -1,0 +1,261 @@
+#include "support/etcd_server.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <stdexcept>
+
+namespace herald::test {
+
+namespace {
+
+std::string base64(const std::string& in) {
+  static const char* k_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0;
+  int bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(k_chars[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) {
+    out.push_back(k_chars[((val << 8) >> (bits + 8)) & 0x3F]);
+  }
+  while (out.size() % 4 != 0) {
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string unbase64(const std::string& in) {
+  std::string out;
+  int val = 0;
+  int bits = -8;
+  for (unsigned char c : in) {
+    int d;
+    if (c >= 'A' && c <= 'Z') {
+      d = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      d = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      d = c - '0' + 52;
+    } else if (c == '+') {
+      d = 62;
+    } else if (c == '/') {
+      d = 63;
+    } else {
+      break;
+    }
+    val = (val << 6) + d;
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string etcd_binary() {
+  std::string bin = find_program("etcd");
+  if (bin.empty()) {
+    skip("etcd is not installed (Debian package etcd-server; run ./scripts/setup)");
+  }
+  return bin;
+}
+
+} // namespace
+
+EtcdServer::EtcdServer() : m_dir(std::make_unique<TempDir>()) {
+  m_name = "default";
+  m_client_port = free_port();
+  m_peer_port = free_port();
+  m_initial_cluster = m_name + "=http://127.0.0.1:" + std::to_string(m_peer_port);
+  m_data_dir = m_dir->file("data");
+  start();
+}
+
+EtcdServer::EtcdServer(const std::string& name, int client_port, int peer_port,
+                       const std::string& initial_cluster, const std::string& data_dir)
+    : m_name(name), m_client_port(client_port), m_peer_port(peer_port),
+      m_initial_cluster(initial_cluster), m_data_dir(data_dir) {}
+
+EtcdServer::~EtcdServer() {
+  if (m_process) {
+    m_process->signal(SIGKILL);
+    m_process->wait(std::chrono::seconds(5));
+  }
+}
+
+std::string EtcdServer::client_url() const {
+  return "http://127.0.0.1:" + std::to_string(m_client_port);
+}
+std::string EtcdServer::v3_url() const {
+  return "etcd://127.0.0.1:" + std::to_string(m_client_port);
+}
+std::string EtcdServer::v2_url() const {
+  return "etcd2://127.0.0.1:" + std::to_string(m_client_port);
+}
+
+void EtcdServer::start() {
+  std::string client = client_url();
+  std::string peer = "http://127.0.0.1:" + std::to_string(m_peer_port);
+  m_process = std::make_unique<Process>(std::vector<std::string>{
+      etcd_binary(), "--name", m_name, "--data-dir", m_data_dir, "--listen-client-urls", client,
+      "--advertise-client-urls", client, "--listen-peer-urls", peer,
+      "--initial-advertise-peer-urls", peer, "--initial-cluster", m_initial_cluster,
+      "--initial-cluster-state", "new", "--initial-cluster-token", "herald-test",
+      "--enable-v2=true", "--log-level", "error", "--logger", "zap",
+      "--heartbeat-interval", "50", "--election-timeout", "500"});
+  bool cluster_member = m_initial_cluster.find(',') != std::string::npos;
+  if (m_started_once || !cluster_member) {
+    wait_ready(); // the first start of a cluster member waits for its peers (EtcdCluster)
+  }
+  m_started_once = true;
+}
+
+void EtcdServer::wait_ready() const {
+  bool ready = eventually(
+      [&] {
+        auto reply = http_request(m_client_port, "GET", "/health", "", 1000);
+        return reply.status == 200 && reply.body.find("true") != std::string::npos;
+      },
+      std::chrono::seconds(20));
+  if (!ready) {
+    throw std::runtime_error("etcd did not become healthy on port " +
+                             std::to_string(m_client_port) + ": " + m_process->err());
+  }
+}
+
+void EtcdServer::stop() {
+  m_process->signal(SIGTERM);
+  m_process->wait(std::chrono::seconds(10));
+}
+
+void EtcdServer::kill() {
+  m_process->signal(SIGKILL);
+  m_process->wait(std::chrono::seconds(10));
+}
+
+std::string EtcdServer::etcdctl(const std::vector<std::string>& args) const {
+  std::string bin = find_program("etcdctl");
+  if (bin.empty()) {
+    skip("etcdctl is not installed (Debian package etcd-client)");
+  }
+  std::vector<std::string> argv{bin, "--endpoints", client_url()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run(argv, {{"ETCDCTL_API", "3"}});
+  INFO("etcdctl stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  return r.out;
+}
+
+std::string EtcdServer::etcdctl2(const std::vector<std::string>& args) const {
+  std::string bin = find_program("etcdctl");
+  if (bin.empty()) {
+    skip("etcdctl is not installed (Debian package etcd-client)");
+  }
+  std::vector<std::string> argv{bin, "--endpoints", client_url()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run(argv, {{"ETCDCTL_API", "2"}});
+  INFO("etcdctl stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  return r.out;
+}
+
+std::optional<std::string> EtcdServer::get3(const std::string& key) const {
+  nlohmann::json req{{"key", base64(key)}};
+  auto reply = http_request(m_client_port, "POST", "/v3/kv/range", req.dump());
+  if (reply.status != 200) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (!j.contains("kvs") || j["kvs"].empty()) {
+    return std::nullopt;
+  }
+  return unbase64(j["kvs"][0].value("value", ""));
+}
+
+std::optional<long> EtcdServer::ttl3(const std::string& key) const {
+  nlohmann::json req{{"key", base64(key)}};
+  auto reply = http_request(m_client_port, "POST", "/v3/kv/range", req.dump());
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply.status != 200 || !j.contains("kvs") || j["kvs"].empty()) {
+    return std::nullopt;
+  }
+  std::string lease = j["kvs"][0].value("lease", "0");
+  if (lease == "0") {
+    return std::nullopt;
+  }
+  auto ttl_reply = http_request(m_client_port, "POST", "/v3/lease/timetolive",
+                                nlohmann::json{{"ID", lease}}.dump());
+  auto t = nlohmann::json::parse(ttl_reply.body, nullptr, false);
+  if (t.is_discarded() || !t.contains("TTL")) {
+    return std::nullopt;
+  }
+  return std::stol(t["TTL"].get<std::string>());
+}
+
+std::optional<std::string> EtcdServer::get2(const std::string& key) const {
+  auto reply = http_request(m_client_port, "GET", "/v2/keys" + key);
+  if (reply.status != 200) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("node") || !j["node"].contains("value")) {
+    return std::nullopt;
+  }
+  return j["node"]["value"].get<std::string>();
+}
+
+std::optional<long> EtcdServer::ttl2(const std::string& key) const {
+  auto reply = http_request(m_client_port, "GET", "/v2/keys" + key);
+  auto j = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply.status != 200 || j.is_discarded() || !j["node"].contains("ttl")) {
+    return std::nullopt;
+  }
+  return j["node"]["ttl"].get<long>();
+}
+
+EtcdCluster::EtcdCluster() {
+  etcd_binary();
+  int client[3];
+  int peer[3];
+  std::string initial;
+  for (int i = 0; i < 3; ++i) {
+    client[i] = free_port();
+    peer[i] = free_port();
+    initial += (i ? "," : "") + std::string("m") + std::to_string(i) +
+               "=http://127.0.0.1:" + std::to_string(peer[i]);
+  }
+  for (int i = 0; i < 3; ++i) {
+    m_members.push_back(std::unique_ptr<EtcdServer>(
+        new EtcdServer("m" + std::to_string(i), client[i], peer[i], initial,
+                       m_dir.file("m" + std::to_string(i)))));
+  }
+  for (auto& m : m_members) {
+    m->start(); // a member of a new cluster answers /health only once a quorum is up
+  }
+  for (auto& m : m_members) {
+    m->wait_ready();
+  }
+}
+
+std::string EtcdCluster::v3_url() const {
+  std::string url = "etcd://";
+  for (std::size_t i = 0; i < m_members.size(); ++i) {
+    url += (i ? "," : "") + std::string("127.0.0.1:") + std::to_string(m_members[i]->client_port());
+  }
+  return url;
+}
+
+std::string EtcdCluster::v2_url() const {
+  return "etcd2://" + v3_url().substr(7);
+}
+
+} // namespace herald::test
