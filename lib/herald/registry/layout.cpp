@@ -1,0 +1,1 @@
+#include "herald/registry/layout.hpp"

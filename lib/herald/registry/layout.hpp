@@ -1,0 +1,56 @@
+#pragma once
+
+#include "herald/core/name.hpp"
+#include "herald/registry/registry.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald::registry {
+
+/// The default root of instance keys.
+inline constexpr std::string_view k_default_prefix = "/services/web";
+
+/// `{prefix}/{app}/{app}@{instance}`: "/services/web/web/web@1". A trailing '/' on prefix is
+/// ignored.
+std::string instance_key(std::string_view prefix, const InstanceName& name);
+
+/// Expands a --key template: "{app}", "{instance}" and "{name}" (APP@INSTANCE) are replaced,
+/// e.g. "/services/clusters/{app}". Throws Error(usage) for an unknown placeholder or a key that
+/// does not start with '/'.
+std::string expand_key_template(std::string_view templ, const InstanceName& name);
+
+/// How announce writes an instance's value.
+enum class ValueFormat {
+  hostport, ///< "10.0.0.5:3000": what every existing confd template expects
+  json      ///< {"host":"10.0.0.5","port":3000,"tags":[...],"meta":{...}}
+};
+
+/// Parses "hostport" / "json"; Error(usage) otherwise.
+ValueFormat parse_value_format(std::string_view text);
+
+/// The value announce stores for an instance.
+std::string encode_value(ValueFormat format, const HostPort& address,
+                         const std::vector<std::string>& tags = {},
+                         const std::map<std::string, std::string>& meta = {});
+
+/// What a stored value says; readers accept both forms. `address` is nullopt when the value is
+/// neither a valid host:port nor the JSON form (the instance is then shown flagged).
+struct DecodedValue {
+  std::optional<HostPort> address;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> meta;
+};
+DecodedValue decode_value(std::string_view value);
+
+/// The instances held in an etcd snapshot, recognising both layouts:
+/// `{prefix}/{app}/{app}@{instance}` (and any `{prefix}/{app}/{leaf}`: the leaf is the instance)
+/// and the single-key `/services/clusters/{app}` (a key directly under the prefix: instance "").
+/// Every key present is `passing`; ttl_left comes from KeyValue::ttl. Sorted by app, instance;
+/// filtered by query.apps.
+std::vector<Instance> instances_from_snapshot(const Snapshot& snapshot, const InstanceQuery& query);
+
+} // namespace herald::registry
