@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   app.footer(k_footer);
   app.set_version_flag("--version", std::string("herald ") + k_version);
   app.require_subcommand(1);
+  app.fallthrough(); // global options may follow the subcommand: herald announce web@1 --registry …
 
   cli::GlobalOptions global;
   commands::add_global_options(app, global);

@@ -4,8 +4,7 @@ namespace herald::commands {
 
 std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global) {
   std::vector<Command> all;
-  (void)app;
-  (void)global;
+  all.push_back(add_completion(app, global));
   return all;
 }
 

@@ -15,6 +15,9 @@ struct Command {
   std::function<int()> run;         ///< runs the command; returns its exit code
 };
 
+/// `herald completion bash|zsh|fish`: completion scripts generated from the CLI model.
+Command add_completion(CLI::App& app, const cli::GlobalOptions& global);
+
 /// Every command of herald, wired onto `app`. Options structs are owned by the closures.
 std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
 
