@@ -94,7 +94,8 @@ Process::Process(std::vector<std::string> argv, std::map<std::string, std::strin
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    ::execve(cargv[0], cargv.data(), cenv.data());
+    // execvpe searches PATH for a bare program name ("tar"), as a shell would.
+    ::execvpe(cargv[0], cargv.data(), cenv.data());
     std::fprintf(stderr, "exec %s: %s\n", cargv[0], std::strerror(errno));
     ::_exit(127);
   }
