@@ -26,8 +26,10 @@ struct Endpoint {
   std::string str() const;
 };
 
-/// Parses "http://h:p", "https://h:p", "h:p" (http), "unix:///path" or "unix:path". `what`
-/// names the flag or variable in the error (Error(config)).
+/// Parses "http://h:p", "https://h:p", "h:p" (http), "[::1]:p", "unix:///path" or "unix:path";
+/// "tcp://h:p" (DOCKER_HOST style) means http, a URL may carry a base path
+/// ("http://h:2375/v1.41"), and http/https URLs without a port get 80/443. `what` names the flag
+/// or variable in the error (Error(config)).
 Endpoint parse_endpoint(std::string_view text, std::string_view what);
 
 /// TLS material; paths to PEM files. Empty means the system default / none.
@@ -40,6 +42,8 @@ struct TlsOptions {
 
 /// Settings of one Client.
 struct ClientOptions {
+  /// What the endpoints are ("etcd", "Consul", "Docker"), for error messages: "etcd at ...".
+  std::string name = "server";
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds request_timeout{10000};
   TlsOptions tls;
@@ -73,8 +77,9 @@ struct Response {
   bool ok() const { return status >= 200 && status < 300; }
 };
 
-/// Receives each complete line of a streamed body (without the trailing newline); returns false
-/// to end the stream early.
+/// Receives each line of a streamed body (without the trailing "\n" or "\r\n"; empty lines too;
+/// a last line without a newline is delivered when the body ends); returns false to end the
+/// stream early. An exception it throws ends the stream and comes out of Client::stream().
 using LineHandler = std::function<bool(std::string_view line)>;
 
 /// A libcurl client over an ordered list of endpoints. It keeps its connections between requests
@@ -92,14 +97,21 @@ public:
   /// Sends `request`, trying each endpoint once starting from the last good one. Throws
   /// Error(unavailable) when none could be reached (the message names each endpoint and how it
   /// failed: refused, timeout, TLS, DNS), Error(config) for TLS/certificate problems, and
-  /// Error(cancelled) when the stop token fires. HTTP error statuses are returned, not thrown.
+  /// Error(cancelled) when the stop token fires. An endpoint that accepts but does not answer
+  /// within the timeout counts as unreachable; one that starts answering and then times out or
+  /// drops the connection is not retried elsewhere: Error(temporary) resp. Error(unavailable).
+  /// HTTP error statuses are returned, not thrown.
   Response send(const Request& request);
 
   /// Like send(), but hands the body to `on_line` line by line as it arrives (watch streams,
-  /// Docker events). Returns when the server ends the body, `on_line` returns false, or the
-  /// timeout passes (then Error(temporary)). For a non-2xx status the body is collected into the
-  /// returned Response instead of being streamed.
+  /// Docker events). Returns when the server ends the body or `on_line` returns false; a timeout
+  /// once lines flowed is Error(temporary), so give long streams Request::timeout = 0. For a
+  /// non-2xx status the body is collected into the returned Response instead of being streamed.
   Response stream(const Request& request, const LineHandler& on_line);
+
+  /// Replaces ClientOptions::stop (nullptr: never cancelled), e.g. so that a sidekick stopped by
+  /// SIGTERM can still deregister over the same kept connection.
+  void set_stop(const StopToken* stop);
 
   /// The endpoint the next request goes to first.
   const Endpoint& current_endpoint() const;
