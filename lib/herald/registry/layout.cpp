@@ -1,1 +1,286 @@
 #include "herald/registry/layout.hpp"
+
+#include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace herald::registry {
+
+namespace {
+
+std::string_view without_trailing_slashes(std::string_view prefix) {
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.remove_suffix(1);
+  }
+  return prefix;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+/// Orders strings so that runs of digits compare by value ("web@2" before "web@10"); ties between
+/// equal numbers written differently ("01" vs "1") fall back to plain comparison.
+int natural_compare(std::string_view a, std::string_view b) {
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (is_digit(a[i]) && is_digit(b[j])) {
+      std::size_t ie = i;
+      std::size_t je = j;
+      while (ie < a.size() && is_digit(a[ie])) {
+        ++ie;
+      }
+      while (je < b.size() && is_digit(b[je])) {
+        ++je;
+      }
+      // Compare by magnitude without converting, so arbitrarily long digit runs cannot overflow.
+      std::string_view da = a.substr(i, ie - i);
+      std::string_view db = b.substr(j, je - j);
+      while (da.size() > 1 && da.front() == '0') {
+        da.remove_prefix(1);
+      }
+      while (db.size() > 1 && db.front() == '0') {
+        db.remove_prefix(1);
+      }
+      if (da.size() != db.size()) {
+        return da.size() < db.size() ? -1 : 1;
+      }
+      if (int c = da.compare(db); c != 0) {
+        return c < 0 ? -1 : 1;
+      }
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (a[i] != b[j]) {
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]) ? -1 : 1;
+    }
+    ++i;
+    ++j;
+  }
+  if (i < a.size() || j < b.size()) {
+    return i < a.size() ? 1 : -1;
+  }
+  int c = a.compare(b);
+  return c == 0 ? 0 : (c < 0 ? -1 : 1);
+}
+
+/// A JSON host may be written with IPv6 brackets; HostPort keeps hosts without them.
+std::string_view unbracket(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+bool valid_host(std::string_view host) {
+  if (host.empty()) {
+    return false;
+  }
+  for (char c : host) {
+    if (c == '/' || c == '@' || c == '[' || c == ']' ||
+        std::isspace(static_cast<unsigned char>(c)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<std::uint16_t> json_port(const nlohmann::json& port) {
+  if (port.is_number_integer()) {
+    auto p = port.get<std::int64_t>();
+    if (p >= 1 && p <= 65535) {
+      return static_cast<std::uint16_t>(p);
+    }
+    return std::nullopt;
+  }
+  if (port.is_string()) {
+    // Hand-written values sometimes quote the port; accept it as the hostport form would.
+    HostPort hp;
+    if (try_parse_host_port("h:" + port.get<std::string>(), hp)) {
+      return hp.port;
+    }
+  }
+  return std::nullopt;
+}
+
+DecodedValue decode_json_value(std::string_view text) {
+  DecodedValue out;
+  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return out;
+  }
+  if (auto tags = doc.find("tags"); tags != doc.end() && tags->is_array()) {
+    for (const auto& tag : *tags) {
+      if (tag.is_string()) {
+        out.tags.push_back(tag.get<std::string>());
+      }
+    }
+  }
+  if (auto meta = doc.find("meta"); meta != doc.end() && meta->is_object()) {
+    for (const auto& [name, value] : meta->items()) {
+      out.meta[name] = value.is_string() ? value.get<std::string>() : value.dump();
+    }
+  }
+  auto host = doc.find("host");
+  auto port = doc.find("port");
+  if (host == doc.end() || !host->is_string() || port == doc.end()) {
+    return out;
+  }
+  std::string_view host_text = unbracket(host->get_ref<const std::string&>());
+  auto port_number = json_port(*port);
+  if (!valid_host(host_text) || !port_number) {
+    return out;
+  }
+  out.address = HostPort{std::string(host_text), *port_number};
+  return out;
+}
+
+} // namespace
+
+std::string instance_key(std::string_view prefix, const InstanceName& name) {
+  return fmt::format("{}/{}/{}", without_trailing_slashes(prefix), name.app, name.str());
+}
+
+std::string expand_key_template(std::string_view templ, const InstanceName& name) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < templ.size()) {
+    auto open = templ.find('{', pos);
+    if (open == std::string_view::npos) {
+      out.append(templ.substr(pos));
+      break;
+    }
+    out.append(templ.substr(pos, open - pos));
+    auto close = templ.find('}', open);
+    if (close == std::string_view::npos) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("invalid --key '{}': '{{' without a closing '}}'; use {{app}}, "
+                              "{{instance}} or {{name}}",
+                              templ));
+    }
+    std::string_view field = templ.substr(open + 1, close - open - 1);
+    if (field == "app") {
+      out.append(name.app);
+    } else if (field == "instance") {
+      out.append(name.instance);
+    } else if (field == "name") {
+      out.append(name.str());
+    } else {
+      throw Error(ErrorKind::usage,
+                  fmt::format("invalid --key '{}': unknown placeholder '{{{}}}'; use {{app}}, "
+                              "{{instance}} or {{name}}",
+                              templ, field));
+    }
+    pos = close + 1;
+  }
+  if (out.empty() || out.front() != '/') {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid --key '{}': a key must start with '/', such as "
+                            "/services/clusters/{{app}}",
+                            templ));
+  }
+  return out;
+}
+
+ValueFormat parse_value_format(std::string_view text) {
+  if (text == "hostport") {
+    return ValueFormat::hostport;
+  }
+  if (text == "json") {
+    return ValueFormat::json;
+  }
+  throw Error(ErrorKind::usage,
+              fmt::format("invalid --value '{}': use 'hostport' or 'json'", text));
+}
+
+std::string encode_value(ValueFormat format, const HostPort& address,
+                         const std::vector<std::string>& tags,
+                         const std::map<std::string, std::string>& meta) {
+  if (format == ValueFormat::hostport) {
+    return address.str();
+  }
+  // ordered_json keeps the documented field order, which makes stored values easy to read.
+  nlohmann::ordered_json doc;
+  doc["host"] = address.host;
+  doc["port"] = address.port;
+  doc["tags"] = tags;
+  doc["meta"] = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : meta) {
+    doc["meta"][name] = value;
+  }
+  return doc.dump();
+}
+
+DecodedValue decode_value(std::string_view value) {
+  std::string_view text = trim(value);
+  if (!text.empty() && text.front() == '{') {
+    return decode_json_value(text);
+  }
+  DecodedValue out;
+  HostPort hp;
+  if (try_parse_host_port(text, hp)) {
+    out.address = std::move(hp);
+  }
+  return out;
+}
+
+std::vector<Instance> instances_from_snapshot(const Snapshot& snapshot,
+                                              const InstanceQuery& query) {
+  std::string root = std::string(without_trailing_slashes(query.prefix)) + "/";
+  std::vector<Instance> out;
+  for (const KeyValue& kv : snapshot.entries) {
+    std::string_view key = kv.key;
+    if (key.size() <= root.size() || key.substr(0, root.size()) != root) {
+      continue;
+    }
+    std::string_view rest = key.substr(root.size());
+    Instance inst;
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+      inst.app = std::string(rest); // single-key layout: /services/clusters/APP
+    } else {
+      std::string_view app = rest.substr(0, slash);
+      std::string_view leaf = rest.substr(slash + 1);
+      // Deeper keys belong to some other tool's layout; they are not instances.
+      if (app.empty() || leaf.empty() || leaf.find('/') != std::string_view::npos) {
+        continue;
+      }
+      inst.app = std::string(app);
+      std::string app_at = inst.app + "@";
+      inst.instance = leaf.substr(0, app_at.size()) == app_at
+                          ? std::string(leaf.substr(app_at.size()))
+                          : std::string(leaf);
+    }
+    if (!query.apps.empty() &&
+        std::find(query.apps.begin(), query.apps.end(), inst.app) == query.apps.end()) {
+      continue;
+    }
+    DecodedValue decoded = decode_value(kv.value);
+    inst.key = kv.key;
+    inst.value = kv.value;
+    inst.address = std::move(decoded.address);
+    inst.tags = std::move(decoded.tags);
+    inst.meta = std::move(decoded.meta);
+    inst.health = Instance::Health::passing;
+    inst.ttl_left = kv.ttl;
+    out.push_back(std::move(inst));
+  }
+  std::sort(out.begin(), out.end(), [](const Instance& a, const Instance& b) {
+    if (int c = natural_compare(a.app, b.app); c != 0) {
+      return c < 0;
+    }
+    if (int c = natural_compare(a.instance, b.instance); c != 0) {
+      return c < 0;
+    }
+    return a.key < b.key;
+  });
+  return out;
+}
+
+} // namespace herald::registry

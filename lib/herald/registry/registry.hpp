@@ -144,6 +144,17 @@ public:
   virtual bool deregister_instance(const Registration& reg) = 0;
   /// The instances the router sees, sorted by app then instance.
   virtual std::vector<Instance> instances(const InstanceQuery& query) = 0;
+
+  // --- diagnostics ----------------------------------------------------------------------------
+
+  /// How many keys the *other* keyspace of the same server holds under `prefix`. etcd 3.4+ keeps
+  /// the v2 and v3 keyspaces apart, so keys a v2 sidekick wrote are invisible to a v3 reader and
+  /// back; render uses this to explain an empty prefix instead of rendering an empty config.
+  /// etcd3 answers for the v2 keyspace, etcd2 for the v3 one. nullopt when the backend has no
+  /// other keyspace or cannot tell; never throws.
+  virtual std::optional<std::size_t> count_in_other_keyspace(std::string_view /*prefix*/) {
+    return std::nullopt;
+  }
 };
 
 /// A parsed --registry URL.

@@ -1,0 +1,556 @@
+#include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
+#include "herald/http/client.hpp"
+#include "herald/registry/backends.hpp"
+#include "herald/registry/etcd3/etcd3_json.hpp"
+#include "herald/registry/layout.hpp"
+
+#include <cctype>
+#include <fmt/format.h>
+#include <map>
+#include <spdlog/spdlog.h>
+#include <utility>
+
+namespace herald::registry {
+
+namespace etcd3 {
+
+namespace {
+
+using nlohmann::json;
+
+// list() reads big prefixes in pages at one revision, so the snapshot stays consistent without
+// one huge response.
+constexpr std::int64_t k_page_size = 5000;
+
+// A watch whose request timeout fires this close to max_wait ended on time, not on a problem.
+constexpr std::chrono::milliseconds k_watch_slack{50};
+
+http::ClientOptions client_options(const Options& options) {
+  http::ClientOptions out;
+  out.name = "etcd";
+  out.connect_timeout = options.connect_timeout;
+  out.request_timeout = options.request_timeout;
+  out.tls = options.tls;
+  out.stop = options.stop;
+  return out;
+}
+
+std::string describe_location(const Location& location) {
+  std::string out = location.tls ? "etcd+https://" : "etcd://";
+  for (std::size_t i = 0; i < location.endpoints.size(); ++i) {
+    const auto& e = location.endpoints[i];
+    if (i > 0) {
+      out += ",";
+    }
+    out += e.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", e.host, e.port)
+                                                 : fmt::format("{}:{}", e.host, e.port);
+  }
+  return out;
+}
+
+// The range of a directory-style prefix. etcd rejects an empty key, so "" is spelt "\0".
+RangeRequest prefix_range(std::string_view prefix) {
+  RangeRequest request;
+  request.key = prefix.empty() ? std::string(1, '\0') : std::string(prefix);
+  request.range_end = prefix_range_end(prefix);
+  return request;
+}
+
+// "/v2/keys/services/web" with each byte outside the URL's unreserved set %-escaped.
+std::string v2_keys_path(std::string_view key) {
+  std::string out = "/v2/keys";
+  if (!key.starts_with('/')) {
+    out += '/';
+  }
+  for (unsigned char c : key) {
+    if (std::isalnum(c) != 0 ||
+        std::string_view("/-_.~@:").find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+// The plain keys under a v2 node (directories hold "nodes", keys hold "value").
+std::size_t count_v2_leaves(const nlohmann::json& node) {
+  if (!node.value("dir", false)) {
+    return 1;
+  }
+  std::size_t count = 0;
+  if (auto it = node.find("nodes"); it != node.end() && it->is_array()) {
+    for (const auto& child : *it) {
+      count += count_v2_leaves(child);
+    }
+  }
+  return count;
+}
+
+/// etcd v3 through its JSON gateway. One lease per registration, kept here (key -> lease ID).
+class Etcd3Registry final : public Registry {
+public:
+  Etcd3Registry(const Location& location, const Options& options)
+      : m_description(describe_location(location)),
+        m_client(location.endpoints, client_options(options)), m_user(options.username),
+        m_password(options.password) {}
+
+  std::string_view backend() const override { return "etcd3"; }
+  std::string describe() const override { return m_description; }
+
+  std::optional<KeyValue> get(std::string_view key) override {
+    RangeRequest request;
+    request.key = std::string(key);
+    auto result = parse_range(call("/kv/range", range_request(request)));
+    if (result.kvs.empty()) {
+      return std::nullopt;
+    }
+    return std::move(result.kvs.front());
+  }
+
+  Snapshot list(std::string_view prefix) override {
+    Snapshot snapshot;
+    RangeRequest request = prefix_range(prefix);
+    request.limit = k_page_size;
+    while (true) {
+      auto page = parse_range(call("/kv/range", range_request(request)));
+      if (request.revision == 0) {
+        // Later pages read at the first page's revision: one consistent snapshot.
+        request.revision = page.revision;
+        snapshot.index = page.revision;
+      }
+      for (auto& kv : page.kvs) {
+        if (key_in_dir(kv.key, prefix)) {
+          snapshot.entries.push_back(std::move(kv));
+        }
+      }
+      if (!page.more || page.kvs.empty()) {
+        break;
+      }
+      request.key = page.kvs.back().key + '\0';
+    }
+    return snapshot;
+  }
+
+  void put(std::string_view key, std::string_view value) override {
+    call("/kv/put", put_request(key, value));
+  }
+
+  bool remove(std::string_view key) override {
+    return parse_delete(call("/kv/deleterange", delete_request(key))).deleted > 0;
+  }
+
+  WatchBatch watch(std::string_view prefix, std::int64_t after_index,
+                   std::chrono::milliseconds max_wait) override;
+
+  void register_instance(const Registration& reg) override;
+  KeepAlive refresh_instance(const Registration& reg) override;
+  void withdraw_instance(const Registration& reg, std::string_view reason) override;
+  bool deregister_instance(const Registration& reg) override;
+  std::vector<Instance> instances(const InstanceQuery& query) override;
+
+  std::optional<std::size_t> count_in_other_keyspace(std::string_view prefix) override;
+
+private:
+  http::Request make_request(std::string_view rpc, std::string body) const;
+  json call(std::string_view rpc, const json& body);
+  [[noreturn]] void throw_error(const http::Request& request, const http::Response& response,
+                                const std::optional<GatewayError>& error) const;
+  bool can_reauthenticate() const { return !m_user.empty() && !m_auth_disabled; }
+  void ensure_token();
+  void authenticate();
+  void detect_api_prefix(const http::Response& not_found);
+  bool is_missing_path(const http::Response& response,
+                       const std::optional<GatewayError>& error) const;
+
+  std::int64_t grant_lease(std::chrono::seconds ttl);
+  void revoke_lease_quietly(std::int64_t id);
+
+  std::string m_description;
+  http::Client m_client;
+  std::string m_user;
+  std::string m_password;
+  std::string m_token;
+  bool m_auth_disabled = false;
+  std::string m_api_prefix = "/v3";
+  bool m_api_prefix_known = false; ///< a request under m_api_prefix succeeded
+  std::map<std::string, std::int64_t, std::less<>> m_leases; ///< registered key -> its lease
+};
+
+http::Request Etcd3Registry::make_request(std::string_view rpc, std::string body) const {
+  http::Request request;
+  request.method = "POST";
+  request.path = m_api_prefix + std::string(rpc);
+  request.body = std::move(body);
+  if (!m_token.empty()) {
+    request.headers.push_back("Authorization: " + m_token);
+  }
+  return request;
+}
+
+json Etcd3Registry::call(std::string_view rpc, const json& body) {
+  ensure_token();
+  bool prefix_retried = false;
+  bool reauthenticated = false;
+  while (true) {
+    http::Request request = make_request(rpc, body.dump());
+    http::Response response = m_client.send(request);
+    if (response.ok()) {
+      m_api_prefix_known = true;
+      return parse_body(response.body, fmt::format("POST {}", request.path));
+    }
+    auto error = parse_gateway_error(response.body);
+    if (!prefix_retried && is_missing_path(response, error)) {
+      prefix_retried = true;
+      detect_api_prefix(response);
+      continue;
+    }
+    if (error && is_invalid_token(error->message) && can_reauthenticate() && !reauthenticated) {
+      // Simple tokens expire after a few idle minutes: one fresh token, one retry.
+      reauthenticated = true;
+      authenticate();
+      continue;
+    }
+    throw_error(request, response, error);
+  }
+}
+
+bool Etcd3Registry::is_missing_path(const http::Response& response,
+                                    const std::optional<GatewayError>& error) const {
+  // A gRPC error can be 404 too ("requested lease not found"); only a plain 404 means the
+  // gateway lacks the path, i.e. an older etcd with /v3beta or /v3alpha.
+  return response.status == 404 && !error && !m_api_prefix_known;
+}
+
+void Etcd3Registry::detect_api_prefix(const http::Response& not_found) {
+  // Spent only after /v3 answered 404: etcd 3.4+ never pays for it.
+  http::Request request;
+  request.path = "/version";
+  http::Response response = m_client.send(request);
+  std::optional<std::string> prefix;
+  if (response.ok()) {
+    prefix = gateway_prefix_for_version(response.body);
+  }
+  if (!prefix) {
+    std::string version = response.ok() ? std::string(trim(response.body)) : "no /version";
+    throw Error(ErrorKind::config,
+                fmt::format("{} has no etcd v3 JSON gateway at {}/ (it answered 404; {}): herald "
+                            "needs etcd 3.2 or newer, or use etcd2:// for the v2 API",
+                            not_found.endpoint, m_api_prefix, version.substr(0, 120)));
+  }
+  spdlog::info("etcd at {} is older than 3.4: using the {} gateway", response.endpoint, *prefix);
+  m_api_prefix = *prefix;
+}
+
+void Etcd3Registry::ensure_token() {
+  if (m_token.empty() && can_reauthenticate()) {
+    authenticate();
+  }
+}
+
+void Etcd3Registry::authenticate() {
+  m_token.clear();
+  bool prefix_retried = false;
+  while (true) {
+    http::Request request = make_request("/auth/authenticate", "");
+    request.body = authenticate_request(m_user, m_password).dump();
+    http::Response response = m_client.send(request);
+    request.body.clear(); // the password must not reach an error message
+    if (response.ok()) {
+      m_api_prefix_known = true;
+      m_token = parse_authenticate(parse_body(response.body, "an authentication request"));
+      return;
+    }
+    auto error = parse_gateway_error(response.body);
+    if (!prefix_retried && is_missing_path(response, error)) {
+      prefix_retried = true;
+      detect_api_prefix(response);
+      continue;
+    }
+    if (error && is_auth_not_enabled(error->message)) {
+      // As etcdctl does: credentials for a cluster without auth are not an error.
+      spdlog::debug("etcd at {} has authentication disabled; sending no token", response.endpoint);
+      m_auth_disabled = true;
+      return;
+    }
+    if (error && is_auth_failed(error->message)) {
+      throw Error(
+          ErrorKind::config,
+          fmt::format("etcd rejected user '{}': check --user and the password file", m_user));
+    }
+    throw_error(request, response, error);
+  }
+}
+
+void Etcd3Registry::throw_error(const http::Request& request, const http::Response& response,
+                                const std::optional<GatewayError>& error) const {
+  if (error && is_auth_required(error->message)) {
+    throw Error(ErrorKind::config,
+                fmt::format("etcd at {} requires authentication: pass --user NAME and "
+                            "--password-file FILE",
+                            response.endpoint));
+  }
+  if (error && is_invalid_token(error->message) && m_user.empty()) {
+    throw Error(ErrorKind::config,
+                fmt::format("etcd at {} rejected the auth token: pass --user NAME and "
+                            "--password-file FILE",
+                            response.endpoint));
+  }
+  http::throw_status_error(request, response, error ? error->message : std::string());
+}
+
+std::int64_t Etcd3Registry::grant_lease(std::chrono::seconds ttl) {
+  auto grant = parse_lease_grant(call("/lease/grant", lease_grant_request(ttl)));
+  if (!grant.error.empty() || grant.id == 0) {
+    throw Error(ErrorKind::temporary,
+                fmt::format("etcd at {} did not grant a {}s lease: {}",
+                            m_client.current_endpoint().str(), ttl.count(),
+                            grant.error.empty() ? "no lease ID in the answer" : grant.error));
+  }
+  return grant.id;
+}
+
+void Etcd3Registry::revoke_lease_quietly(std::int64_t id) {
+  try {
+    // /kv/lease/revoke is the path every gateway version knows (3.4+ also has /lease/revoke).
+    call("/kv/lease/revoke", lease_request(id));
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::not_found) {
+      throw;
+    }
+    // Already expired or revoked: what we wanted.
+  }
+}
+
+void Etcd3Registry::register_instance(const Registration& reg) {
+  std::int64_t lease = grant_lease(reg.ttl);
+  try {
+    call("/kv/put", put_request(reg.key, reg.value, lease));
+  } catch (const Error&) {
+    try {
+      revoke_lease_quietly(lease);
+    } catch (const Error&) {
+      // It expires on its own after reg.ttl.
+    }
+    throw;
+  }
+  auto [it, inserted] = m_leases.try_emplace(reg.key, lease);
+  if (!inserted) {
+    // The key is on the new lease already, so revoking the old one leaves it in place.
+    std::int64_t old = std::exchange(it->second, lease);
+    if (old != lease) {
+      revoke_lease_quietly(old);
+    }
+  }
+}
+
+KeepAlive Etcd3Registry::refresh_instance(const Registration& reg) {
+  auto it = m_leases.find(reg.key);
+  if (it == m_leases.end()) {
+    return KeepAlive::lost;
+  }
+  std::int64_t lease = it->second;
+  // The gateway's keep-alive is a stream; with one request body it answers once and ends.
+  auto alive = parse_keepalive(call("/lease/keepalive", lease_request(lease)));
+  if (alive.ttl <= 0) {
+    m_leases.erase(it);
+    return KeepAlive::lost;
+  }
+  TxnResult txn;
+  try {
+    txn = parse_txn(call("/kv/txn", refresh_txn_request(reg.key, reg.value, lease)));
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::not_found) {
+      throw;
+    }
+    m_leases.erase(reg.key); // the lease lapsed between keep-alive and txn
+    return KeepAlive::lost;
+  }
+  if (!txn.succeeded) {
+    spdlog::info("{} was deleted or changed by someone else: wrote it again", reg.key);
+  }
+  return KeepAlive::alive;
+}
+
+void Etcd3Registry::withdraw_instance(const Registration& reg, std::string_view /*reason*/) {
+  deregister_instance(reg);
+}
+
+bool Etcd3Registry::deregister_instance(const Registration& reg) {
+  auto result = parse_delete(call("/kv/deleterange", delete_request(reg.key, {}, true)));
+  if (auto it = m_leases.find(reg.key); it != m_leases.end()) {
+    revoke_lease_quietly(it->second);
+    m_leases.erase(it);
+  }
+  return result.deleted > 0;
+}
+
+std::vector<Instance> Etcd3Registry::instances(const InstanceQuery& query) {
+  Snapshot snapshot = list(query.prefix);
+  if (query.with_ttl) {
+    std::map<std::int64_t, std::optional<std::chrono::seconds>> ttls;
+    for (const auto& kv : snapshot.entries) {
+      if (kv.lease != 0 && !ttls.contains(kv.lease)) {
+        auto ttl = parse_time_to_live(call("/kv/lease/timetolive", lease_request(kv.lease)));
+        ttls[kv.lease] = ttl.ttl >= 0 ? std::optional(std::chrono::seconds(ttl.ttl)) : std::nullopt;
+      }
+    }
+    for (auto& kv : snapshot.entries) {
+      if (kv.lease != 0) {
+        kv.ttl = ttls[kv.lease];
+      }
+    }
+  }
+  return instances_from_snapshot(snapshot, query);
+}
+
+std::optional<std::size_t> Etcd3Registry::count_in_other_keyspace(std::string_view prefix) {
+  try {
+    http::Request request;
+    request.path = v2_keys_path(prefix) + "?recursive=true";
+    http::Response response = m_client.send(request);
+    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (response.status == 404 && body.is_object() && body.value("errorCode", 0) == 100) {
+      return 0; // "Key not found": the v2 keyspace has nothing there
+    }
+    if (!response.ok() || !body.is_object() || !body.contains("node")) {
+      return std::nullopt; // v2 disabled (a plain 404), v2 auth, or not etcd
+    }
+    return count_v2_leaves(body["node"]);
+  } catch (const std::exception&) {
+    return std::nullopt; // a diagnostic only: never in the way of the real work
+  }
+}
+
+WatchBatch Etcd3Registry::watch(std::string_view prefix, std::int64_t after_index,
+                                std::chrono::milliseconds max_wait) {
+  ensure_token();
+  const std::string body = watch_create_request(prefix, after_index + 1).dump();
+  bool prefix_retried = false;
+  bool reauthenticated = false;
+  auto started = std::chrono::steady_clock::now();
+  while (true) {
+    http::Request request = make_request("/watch", body);
+    // The stream stays open until an event: the request timeout bounds the wait. A zero
+    // max_wait asks only for what is pending, as the etcd2 backend does.
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    request.timeout = std::max(max_wait - elapsed, std::chrono::milliseconds(1));
+
+    WatchBatch batch;
+    batch.index = after_index;
+    bool finished = false;
+    std::optional<std::string> ended; // why the server ended the watch without events
+    std::optional<Error> malformed;   // kept, not thrown: the handler runs inside libcurl
+    auto on_line = [&](std::string_view line) {
+      if (trim(line).empty()) {
+        return true;
+      }
+      WatchMessage message;
+      try {
+        message = parse_watch_message(line);
+      } catch (const Error& e) {
+        malformed = e;
+        return false;
+      }
+      if (!message.error.empty()) {
+        ended = message.error;
+        return false;
+      }
+      if (message.compact_revision > 0) {
+        // History before the start revision is gone: the caller must list() again.
+        batch.resync = true;
+        batch.index = message.compact_revision;
+        finished = true;
+        return false;
+      }
+      if (message.canceled) {
+        ended = message.cancel_reason.empty() ? "canceled" : message.cancel_reason;
+        return false;
+      }
+      for (auto& event : message.events) {
+        if (key_in_dir(event.kv.key, prefix)) {
+          batch.index = std::max(batch.index, event.kv.modify_index);
+          batch.events.push_back(std::move(event));
+        }
+      }
+      if (!batch.events.empty()) {
+        finished = true;
+        return false;
+      }
+      return true;
+    };
+
+    http::Response response;
+    try {
+      response = m_client.stream(request, on_line);
+    } catch (const Error& e) {
+      auto waited = std::chrono::steady_clock::now() - started;
+      if (e.kind() == ErrorKind::temporary && waited + k_watch_slack >= max_wait && !finished) {
+        WatchBatch quiet;
+        quiet.index = after_index;
+        return quiet;
+      }
+      throw;
+    }
+    if (finished) {
+      return batch;
+    }
+    if (malformed) {
+      throw *malformed;
+    }
+    if (!response.ok()) {
+      auto error = parse_gateway_error(response.body);
+      if (!prefix_retried && is_missing_path(response, error)) {
+        prefix_retried = true;
+        detect_api_prefix(response);
+        continue;
+      }
+      if (error && is_invalid_token(error->message) && can_reauthenticate() && !reauthenticated) {
+        reauthenticated = true;
+        authenticate();
+        continue;
+      }
+      throw_error(request, response, error);
+    }
+    m_api_prefix_known = true;
+    if (ended) {
+      if (is_invalid_token(*ended) && can_reauthenticate() && !reauthenticated) {
+        reauthenticated = true;
+        authenticate();
+        continue;
+      }
+      if (is_auth_required(*ended) || is_invalid_token(*ended)) {
+        throw Error(ErrorKind::config,
+                    fmt::format("etcd at {} requires authentication to watch '{}': pass --user "
+                                "NAME and --password-file FILE",
+                                response.endpoint, prefix));
+      }
+      if (ended->find("permission denied") != std::string::npos) {
+        throw Error(ErrorKind::config,
+                    fmt::format("etcd at {} denied user '{}' a watch of '{}': grant it read "
+                                "access to that prefix",
+                                response.endpoint, m_user, prefix));
+      }
+      throw Error(ErrorKind::unavailable, fmt::format("etcd at {} ended the watch of '{}': {}",
+                                                      response.endpoint, prefix, *ended));
+    }
+    throw Error(ErrorKind::unavailable,
+                fmt::format("etcd at {} closed the watch stream of '{}' without an event",
+                            response.endpoint, prefix));
+  }
+}
+
+} // namespace
+
+} // namespace etcd3
+
+std::unique_ptr<Registry> make_etcd3_registry(const Location& location, const Options& options) {
+  if (location.endpoints.empty()) {
+    throw Error(ErrorKind::config, "the etcd registry URL names no endpoint");
+  }
+  return std::make_unique<etcd3::Etcd3Registry>(location, options);
+}
+
+} // namespace herald::registry
