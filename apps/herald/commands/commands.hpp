@@ -15,6 +15,12 @@ struct Command {
   std::function<int()> run;         ///< runs the command; returns its exit code
 };
 
+/// `herald announce APP@INSTANCE`: register an instance and keep it registered (the sidekick).
+Command add_announce(CLI::App& app, const cli::GlobalOptions& global);
+
+/// `herald deregister APP@INSTANCE`: remove an instance's registration now.
+Command add_deregister(CLI::App& app, const cli::GlobalOptions& global);
+
 /// `herald completion bash|zsh|fish`: completion scripts generated from the CLI model.
 Command add_completion(CLI::App& app, const cli::GlobalOptions& global);
 

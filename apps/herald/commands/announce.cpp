@@ -1,0 +1,184 @@
+// herald announce APP@INSTANCE: the sidekick. Parses flags into AnnounceOptions, validates every
+// input before touching the registry, then hands over to announce::Sidekick.
+#include "commands/commands.hpp"
+#include "herald/announce/address.hpp"
+#include "herald/announce/notify.hpp"
+#include "herald/announce/probe.hpp"
+#include "herald/announce/registration.hpp"
+#include "herald/announce/sidekick.hpp"
+#include "herald/core/error.hpp"
+#include "herald/core/stop.hpp"
+#include "herald/registry/layout.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace herald::commands {
+
+namespace {
+
+/// Flags of `herald announce`, as typed.
+struct AnnounceOptions {
+  std::string name;
+  announce::AddressInput address;
+  announce::KeyInput key;
+  std::string value_format = "hostport";
+  std::vector<std::string> tags;
+  std::vector<std::string> meta;
+  std::string ttl = "60s";
+  std::string refresh;
+  bool once = false;
+  std::string check_http;
+  std::string check_tcp;
+  std::string check_interval = "2s";
+  std::string check_timeout = "1s";
+  int rise = 2;
+  int fall = 3;
+};
+
+constexpr const char* k_footer = R"(Examples:
+  herald announce web@1 --port 3000
+      keep /services/web/web/web@1 = $COREOS_PRIVATE_IPV4:3000 alive (ttl 60s, refresh 20s)
+  herald announce api@2 --addr 10.0.0.7:8080 --check-http http://127.0.0.1:8080/health
+      announce only while the health check passes
+  herald --registry etcd2://10.0.0.1:2379 announce web@1 --port 3000 --key '/services/clusters/{app}' --once
+      write the single-key layout once, with its TTL, and exit
+
+Stops on SIGTERM/SIGINT: deregisters and exits 0. See herald-announce(1).)";
+
+int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) {
+  // Everything the user typed is checked before the registry is opened: a bad flag never leaves
+  // a half-written registration behind.
+  InstanceName name = parse_instance_name(opts.name);
+  std::string key = announce::resolve_key(opts.key, name);
+  registry::ValueFormat format = registry::parse_value_format(opts.value_format);
+  announce::Timing timing = announce::resolve_timing(opts.ttl, opts.refresh);
+  auto meta = announce::parse_meta(opts.meta);
+  announce::SidekickOptions sidekick_options;
+  bool probing = !opts.check_http.empty() || !opts.check_tcp.empty();
+  if (probing) {
+    sidekick_options.probe = announce::parse_probe_settings(opts.check_interval, opts.check_timeout,
+                                                            opts.rise, opts.fall);
+  }
+  StopToken stop;
+  std::unique_ptr<announce::Probe> probe;
+  if (!opts.check_http.empty()) {
+    probe = announce::make_http_probe(opts.check_http, sidekick_options.probe.timeout, &stop);
+  } else if (!opts.check_tcp.empty()) {
+    probe = announce::make_tcp_probe(opts.check_tcp, sidekick_options.probe.timeout, &stop);
+  }
+  HostPort address = announce::resolve_address(opts.address, name);
+  sidekick_options.registration =
+      announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
+  sidekick_options.refresh = timing.refresh;
+  install_stop_signals(stop);
+
+  cli::Connection connection = cli::resolve_connection(global);
+  registry::Options registry_options = connection.options;
+  registry_options.stop = &stop;
+  std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
+
+  announce::Sidekick sidekick(*registry, sidekick_options, stop);
+  sidekick.set_probe(std::move(probe));
+  if (opts.once) {
+    sidekick.register_once();
+    return 0;
+  }
+
+  // The deregistration on stop runs after the token fired, so it needs a registry of its own
+  // with short timeouts: systemd's stop timeout must never be the one that ends us.
+  sidekick.set_cleanup([url = connection.url, options = connection.options] {
+    registry::Options cleanup = options;
+    cleanup.stop = nullptr;
+    cleanup.connect_timeout = std::min(cleanup.connect_timeout, std::chrono::milliseconds(1000));
+    cleanup.request_timeout = std::min(cleanup.request_timeout, std::chrono::milliseconds(2000));
+    return registry::open(url, cleanup);
+  });
+  announce::Notifier notifier;
+  sidekick.set_notifier(&notifier);
+  sidekick.run();
+  return 0;
+}
+
+} // namespace
+
+Command add_announce(CLI::App& app, const cli::GlobalOptions& global) {
+  auto opts = std::make_shared<AnnounceOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "announce", "Register APP@INSTANCE in the registry and keep it registered until stopped");
+  cmd->footer(k_footer);
+  cmd->add_option("name", opts->name, "The instance, as systemd names it: APP@INSTANCE (%p@%i)")
+      ->required();
+
+  auto* where = "Address (one of --addr, or --port with a host)";
+  auto* addr = cmd->add_option("--addr", opts->address.addr, "HOST:PORT to announce")->group(where);
+  auto* port =
+      cmd->add_option("--port", opts->address.port,
+                      "Port to announce; the host comes from --host, COREOS_PRIVATE_IPV4 or "
+                      "/etc/environment")
+          ->group(where);
+  auto* host =
+      cmd->add_option("--host", opts->address.host, "Host to announce with --port")->group(where);
+  addr->excludes(port)->excludes(host);
+
+  auto* keys = "Key and value";
+  auto* prefix = cmd->add_option("--prefix", opts->key.prefix,
+                                 "Key prefix: the key is PREFIX/APP/APP@INSTANCE")
+                     ->default_str("/services/web")
+                     ->group(keys);
+  cmd->add_option("--key", opts->key.key_template,
+                  "Key template instead of the prefix layout: {app}, {instance}, {name}, e.g. "
+                  "/services/clusters/{app} (TLS client key: give the global --key before "
+                  "'announce')")
+      ->excludes(prefix)
+      ->group(keys);
+  cmd->add_option("--value", opts->value_format,
+                  "hostport (10.0.0.5:3000, what confd templates expect) or json "
+                  "({\"host\",\"port\",\"tags\",\"meta\"})")
+      ->default_str("hostport")
+      ->group(keys);
+  cmd->add_option("--tag", opts->tags, "A tag (repeatable); stored with --value json")
+      ->allow_extra_args(false)
+      ->group(keys);
+  cmd->add_option("--meta", opts->meta, "KEY=VALUE metadata (repeatable); stored with --value json")
+      ->allow_extra_args(false)
+      ->group(keys);
+
+  auto* life = "Lifetime";
+  cmd->add_option("--ttl", opts->ttl, "Time to live of the key, whole seconds")
+      ->default_str("60s")
+      ->group(life);
+  cmd->add_option("--refresh", opts->refresh, "Keep-alive period, shorter than --ttl")
+      ->default_str("a third of --ttl")
+      ->group(life);
+  cmd->add_flag("--once", opts->once, "Register once with the TTL and exit (no keep-alive)")
+      ->group(life);
+
+  auto* health = "Health check (the key is withdrawn while it fails)";
+  auto* http =
+      cmd->add_option("--check-http", opts->check_http, "GET this http(s) URL; 2xx and 3xx pass")
+          ->group(health);
+  auto* tcp =
+      cmd->add_option("--check-tcp", opts->check_tcp, "Connect to this HOST:PORT")->group(health);
+  http->excludes(tcp);
+  cmd->add_option("--check-interval", opts->check_interval, "Time between checks")
+      ->default_str("2s")
+      ->group(health);
+  cmd->add_option("--check-timeout", opts->check_timeout, "Time one check may take")
+      ->default_str("1s")
+      ->group(health);
+  cmd->add_option("--rise", opts->rise, "Consecutive passes that restore a withdrawn instance")
+      ->default_str("2")
+      ->check(CLI::PositiveNumber)
+      ->group(health);
+  cmd->add_option("--fall", opts->fall, "Consecutive failures that withdraw it")
+      ->default_str("3")
+      ->check(CLI::PositiveNumber)
+      ->group(health);
+
+  return Command{cmd, [opts, &global] { return run_announce(*opts, global); }};
+}
+
+} // namespace herald::commands

@@ -1,0 +1,80 @@
+#include "herald/announce/registration.hpp"
+
+#include "herald/core/duration.hpp"
+#include "herald/core/error.hpp"
+
+#include <fmt/format.h>
+
+namespace herald::announce {
+
+std::string resolve_key(const KeyInput& input, const InstanceName& name) {
+  if (!input.key_template.empty()) {
+    return registry::expand_key_template(input.key_template, name);
+  }
+  if (input.prefix.empty() || input.prefix.front() != '/') {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid --prefix '{}': a prefix must start with '/', such as {}",
+                            input.prefix, registry::k_default_prefix));
+  }
+  return registry::instance_key(input.prefix, name);
+}
+
+std::map<std::string, std::string> parse_meta(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> meta;
+  for (const auto& item : items) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(
+          ErrorKind::usage,
+          fmt::format("invalid --meta '{}': write KEY=VALUE, such as --meta version=1.4", item));
+    }
+    meta[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return meta;
+}
+
+Timing resolve_timing(std::string_view ttl_text, std::string_view refresh_text) {
+  auto ttl = parse_duration(ttl_text, "--ttl");
+  if (ttl.count() % 1000 != 0 || ttl < std::chrono::seconds(1)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid --ttl '{}': etcd TTLs are whole seconds; use 1s or more, "
+                            "such as 60s",
+                            ttl_text));
+  }
+  Timing timing;
+  timing.ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
+  if (refresh_text.empty()) {
+    timing.refresh = ttl / 3;
+    return timing;
+  }
+  timing.refresh = parse_duration(refresh_text, "--refresh");
+  if (timing.refresh.count() <= 0) {
+    throw Error(ErrorKind::usage, "--refresh must be greater than zero (such as 20s)");
+  }
+  if (timing.refresh >= ttl) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--refresh {} is not shorter than --ttl {}: the key would expire "
+                            "between refreshes; refresh at most every {} (a third of the TTL) or "
+                            "raise --ttl",
+                            refresh_text, ttl_text, format_duration(ttl / 3)));
+  }
+  return timing;
+}
+
+registry::Registration make_registration(const InstanceName& name, std::string key,
+                                         const HostPort& address, registry::ValueFormat format,
+                                         std::vector<std::string> tags,
+                                         std::map<std::string, std::string> meta,
+                                         std::chrono::seconds ttl) {
+  registry::Registration reg;
+  reg.name = name;
+  reg.key = std::move(key);
+  reg.value = registry::encode_value(format, address, tags, meta);
+  reg.address = address;
+  reg.tags = std::move(tags);
+  reg.meta = std::move(meta);
+  reg.ttl = ttl;
+  return reg;
+}
+
+} // namespace herald::announce

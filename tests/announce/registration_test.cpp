@@ -1,0 +1,107 @@
+#include "herald/announce/registration.hpp"
+#include "herald/core/error.hpp"
+
+#include <doctest/doctest.h>
+#include <string>
+
+using namespace herald;
+using namespace herald::announce;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The message of the usage error `fn` throws ("" when it throws none or another kind).
+template <typename Fn> std::string usage_error(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::usage) {
+      return e.what();
+    }
+    return std::string("wrong kind: ") + to_string(e.kind());
+  }
+  return "";
+}
+
+const InstanceName k_web1{"web", "1"};
+
+} // namespace
+
+TEST_SUITE_BEGIN("announce");
+
+TEST_CASE("the key is PREFIX/APP/APP@INSTANCE unless a --key template replaces it") {
+  CHECK(resolve_key({}, k_web1) == "/services/web/web/web@1");
+  CHECK(resolve_key({"/srv/", ""}, k_web1) == "/srv/web/web@1");
+  CHECK(resolve_key({"/services/web", "/services/clusters/{app}"}, k_web1) ==
+        "/services/clusters/web");
+  CHECK(resolve_key({"", "/x/{name}/{instance}"}, k_web1) == "/x/web@1/1");
+}
+
+TEST_CASE("a prefix or key template that is not absolute is a usage error") {
+  CHECK(usage_error([] {
+          resolve_key({"services/web", ""}, k_web1);
+        }).find("--prefix") != std::string::npos);
+  CHECK(usage_error([] {
+          resolve_key({"", "/x/{nope}"}, k_web1);
+        }).find("--key") != std::string::npos);
+}
+
+TEST_CASE("a malformed APP@INSTANCE is a usage error naming it") {
+  for (const char* bad : {"web", "web@", "@1", "web@1@2", "we b@1"}) {
+    CAPTURE(bad);
+    CHECK(usage_error([&] { parse_instance_name(bad); }).find(bad) != std::string::npos);
+  }
+}
+
+TEST_CASE("--meta takes KEY=VALUE items and rejects anything else") {
+  auto meta = parse_meta({"version=1.4", "zone=a=b", "version=1.5"});
+  CHECK(meta.size() == 2);
+  CHECK(meta["version"] == "1.5");
+  CHECK(meta["zone"] == "a=b");
+  CHECK(usage_error([] { parse_meta({"version"}); }).find("'version'") != std::string::npos);
+  CHECK(!usage_error([] { parse_meta({"=x"}); }).empty());
+}
+
+TEST_CASE("the refresh defaults to a third of the TTL") {
+  auto timing = resolve_timing("60s", "");
+  CHECK(timing.ttl == 60s);
+  CHECK(timing.refresh == 20s);
+  CHECK(resolve_timing("2s", "").refresh == 666ms);
+  CHECK(resolve_timing("1m", "45s").refresh == 45s);
+  CHECK(resolve_timing("60", "").ttl == 60s); // a bare number is seconds, like etcdctl --ttl
+}
+
+TEST_CASE("a TTL must be whole seconds of at least one") {
+  CHECK(usage_error([] { resolve_timing("1500ms", ""); }).find("whole seconds") !=
+        std::string::npos);
+  CHECK(!usage_error([] { resolve_timing("0s", ""); }).empty());
+  CHECK(!usage_error([] { resolve_timing("500ms", ""); }).empty());
+  CHECK(usage_error([] { resolve_timing("sixty", ""); }).find("sixty") != std::string::npos);
+  CHECK(usage_error([] { resolve_timing("-5s", ""); }).find("--ttl") != std::string::npos);
+}
+
+TEST_CASE("a refresh not shorter than the TTL is a usage error naming both") {
+  auto message = usage_error([] { resolve_timing("10s", "10s"); });
+  CHECK(message.find("--refresh 10s") != std::string::npos);
+  CHECK(message.find("--ttl 10s") != std::string::npos);
+  CHECK(!usage_error([] { resolve_timing("10s", "1m"); }).empty());
+  CHECK(!usage_error([] { resolve_timing("10s", "0s"); }).empty());
+  CHECK(usage_error([] { resolve_timing("10s", "soon"); }).find("--refresh") != std::string::npos);
+}
+
+TEST_CASE("a registration carries its key, encoded value and TTL") {
+  auto plain = make_registration(k_web1, "/services/web/web/web@1", {"10.0.0.5", 3000},
+                                 registry::ValueFormat::hostport, {"blue"}, {}, 60s);
+  CHECK(plain.value == "10.0.0.5:3000");
+  CHECK(plain.ttl == 60s);
+  CHECK(plain.tags == std::vector<std::string>{"blue"});
+  auto json = make_registration(k_web1, "/k", {"10.0.0.5", 3000}, registry::ValueFormat::json,
+                                {"blue"}, {{"v", "2"}}, 5s);
+  auto decoded = registry::decode_value(json.value);
+  REQUIRE(decoded.address.has_value());
+  CHECK(*decoded.address == HostPort{"10.0.0.5", 3000});
+  CHECK(decoded.tags == std::vector<std::string>{"blue"});
+  CHECK(decoded.meta.at("v") == "2");
+}
+
+TEST_SUITE_END();
