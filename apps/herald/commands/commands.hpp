@@ -24,6 +24,9 @@ Command add_deregister(CLI::App& app, const cli::GlobalOptions& global);
 /// `herald completion bash|zsh|fish`: completion scripts generated from the CLI model.
 Command add_completion(CLI::App& app, const cli::GlobalOptions& global);
 
+/// `herald render`: confd templates rendered from the registry, checked, installed, reloaded.
+Command add_render(CLI::App& app, const cli::GlobalOptions& global);
+
 /// Every command of herald, wired onto `app`. Options structs are owned by the closures.
 std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
 

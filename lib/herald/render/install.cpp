@@ -1,0 +1,326 @@
+#include "herald/render/install.hpp"
+
+#include "herald/render/command.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace herald::render {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A file descriptor closed on destruction.
+class FileDescriptor {
+public:
+  explicit FileDescriptor(int fd) : m_fd(fd) {}
+  ~FileDescriptor() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return m_fd; }
+  /// Closes now, reporting the error close() may carry for a written file.
+  int close() {
+    int rc = ::close(m_fd);
+    m_fd = -1;
+    return rc;
+  }
+
+private:
+  int m_fd;
+};
+
+/// What dest looks like before the install: its bytes and its mode/owner, kept so a failed
+/// reload can put it back exactly.
+struct DestState {
+  std::optional<std::string> content;
+  std::optional<struct stat> info;
+};
+
+/// Mode and owner a staged file gets.
+struct FileAttributes {
+  mode_t mode = 0644;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
+std::string dest_dir(const std::string& dest) {
+  fs::path parent = fs::path(dest).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+/// A temp file beside dest, removed on destruction unless it was renamed over dest.
+class StageFile {
+public:
+  StageFile(const std::string& dest, std::string_view content, const FileAttributes& attributes,
+            std::string_view resource_name);
+  ~StageFile() {
+    if (!m_path.empty()) {
+      ::unlink(m_path.c_str());
+    }
+  }
+  StageFile(const StageFile&) = delete;
+  StageFile& operator=(const StageFile&) = delete;
+
+  const std::string& path() const { return m_path; }
+
+  /// Renames the stage file over `dest` (atomic on one filesystem) and makes the rename durable.
+  void commit(const std::string& dest, std::string_view resource_name);
+
+private:
+  std::string m_path;
+};
+
+StageFile::StageFile(const std::string& dest, std::string_view content,
+                     const FileAttributes& attributes, std::string_view resource_name) {
+  // Same directory as dest so the rename is atomic; a leading dot keeps it out of globs such
+  // as nginx's `include conf.d/*.conf` while it exists.
+  std::string templ =
+      (fs::path(dest_dir(dest)) / ("." + fs::path(dest).filename().string() + ".herald-XXXXXX"))
+          .string();
+  int fd = ::mkostemp(templ.data(), O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      throw Error(ErrorKind::config,
+                  fmt::format("{}: the directory of dest {} does not exist: create {} or fix "
+                              "dest",
+                              resource_name, dest, dest_dir(dest)));
+    }
+    throw Error(err == EACCES || err == EROFS || err == EPERM ? ErrorKind::config
+                                                              : ErrorKind::temporary,
+                fmt::format("{}: cannot create a temp file beside {}: {}", resource_name, dest,
+                            std::strerror(err)));
+  }
+  m_path = templ;
+  FileDescriptor file(fd);
+  auto fail = [&](const char* step) {
+    int err = errno;
+    throw Error(err == ENOSPC || err == EIO ? ErrorKind::temporary : ErrorKind::config,
+                fmt::format("{}: cannot {} {}: {}", resource_name, step, m_path,
+                            std::strerror(err)));
+  };
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail("write");
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, attributes.mode) != 0) {
+    fail("set the mode of");
+  }
+  if (attributes.uid || attributes.gid) {
+    uid_t uid = attributes.uid.value_or(static_cast<uid_t>(-1));
+    gid_t gid = attributes.gid.value_or(static_cast<gid_t>(-1));
+    if (::fchown(fd, uid, gid) != 0) {
+      fail("set the owner of");
+    }
+  }
+  if (::fsync(fd) != 0) {
+    fail("fsync");
+  }
+  if (file.close() != 0) {
+    fail("close");
+  }
+}
+
+void StageFile::commit(const std::string& dest, std::string_view resource_name) {
+  if (::rename(m_path.c_str(), dest.c_str()) != 0) {
+    int err = errno;
+    throw Error(ErrorKind::config, fmt::format("{}: cannot rename {} over {}: {}", resource_name,
+                                               m_path, dest, std::strerror(err)));
+  }
+  m_path.clear();
+  // The rename is only durable once the directory entry is on disk.
+  int dir = ::open(dest_dir(dest).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    FileDescriptor guard(dir);
+    ::fsync(dir);
+  }
+}
+
+DestState read_dest_state(const std::string& dest) {
+  DestState state;
+  struct stat info {};
+  if (::stat(dest.c_str(), &info) != 0) {
+    if (errno == ENOENT) {
+      return state;
+    }
+    throw Error(ErrorKind::config,
+                fmt::format("cannot stat dest {}: {}", dest, std::strerror(errno)));
+  }
+  state.info = info;
+  state.content = read_dest(dest);
+  return state;
+}
+
+/// The requested mode/owner; what is not requested is taken from the current dest, so an
+/// install never changes a file's permissions behind the operator's back.
+FileAttributes stage_attributes(const TemplateResource& resource, const DestState& current) {
+  FileAttributes out;
+  if (resource.mode) {
+    out.mode = *resource.mode;
+  } else if (current.info) {
+    out.mode = current.info->st_mode & 07777;
+  }
+  out.uid = resource.uid;
+  out.gid = resource.gid;
+  if (current.info) {
+    // Keeping another user's ownership needs privileges; without them the file becomes ours,
+    // which is what confd does too.
+    bool privileged = ::geteuid() == 0;
+    if (!out.uid && current.info->st_uid != ::geteuid() && privileged) {
+      out.uid = current.info->st_uid;
+    }
+    if (!out.gid && current.info->st_gid != ::getegid() && privileged) {
+      out.gid = current.info->st_gid;
+    }
+  }
+  return out;
+}
+
+/// True when dest already has the mode and owner the resource asks for (confd also rewrites a
+/// file whose content is right but whose mode or owner is not).
+bool attributes_match(const TemplateResource& resource, const DestState& current) {
+  const struct stat& info = *current.info;
+  return (!resource.mode || (info.st_mode & 07777) == *resource.mode) &&
+         (!resource.uid || info.st_uid == *resource.uid) &&
+         (!resource.gid || info.st_gid == *resource.gid);
+}
+
+/// Runs check_cmd on the staged file; throws CommandFailed when it rejects it.
+void check_stage_file(const TemplateResource& resource, const StageFile& stage,
+                      const InstallOptions& options) {
+  if (!resource.check_cmd) {
+    return;
+  }
+  auto argv = substitute_src(resource.check_cmd->argv, stage.path());
+  CommandResult result = run_command(argv, options.command_timeout);
+  if (!result.ok()) {
+    throw CommandFailed(fmt::format("{}: check_cmd \"{}\" rejected the new {} ({}); {} is "
+                                    "unchanged",
+                                    resource.name, resource.check_cmd->text, resource.dest,
+                                    describe_failure(result), resource.dest));
+  }
+}
+
+/// Runs reload_cmd; a program that cannot be started counts as a failed reload.
+CommandResult run_reload(const TemplateResource& resource, const InstallOptions& options) {
+  try {
+    return run_command(resource.reload_cmd->argv, options.command_timeout);
+  } catch (const Error& e) {
+    CommandResult result;
+    result.status = 127;
+    result.output = e.what();
+    return result;
+  }
+}
+
+/// Puts dest back as it was before the install (or removes it when there was none).
+void restore_previous(const TemplateResource& resource, const DestState& previous) {
+  if (!previous.content) {
+    if (::unlink(resource.dest.c_str()) != 0 && errno != ENOENT) {
+      throw Error(ErrorKind::config, fmt::format("cannot remove {}: {}", resource.dest,
+                                                 std::strerror(errno)));
+    }
+    return;
+  }
+  FileAttributes attributes;
+  attributes.mode = previous.info->st_mode & 07777;
+  if (::geteuid() == 0) {
+    attributes.uid = previous.info->st_uid;
+    attributes.gid = previous.info->st_gid;
+  }
+  StageFile stage(resource.dest, *previous.content, attributes, resource.name);
+  stage.commit(resource.dest, resource.name);
+}
+
+/// Runs reload_cmd; when it fails, restores the previous config, reloads again and throws.
+void reload_or_roll_back(const TemplateResource& resource, const DestState& previous,
+                         const InstallOptions& options) {
+  if (!resource.reload_cmd) {
+    return;
+  }
+  CommandResult result = run_reload(resource, options);
+  if (result.ok()) {
+    return;
+  }
+  std::string failure = fmt::format("{}: reload_cmd \"{}\" failed ({})", resource.name,
+                                    resource.reload_cmd->text, describe_failure(result));
+  try {
+    restore_previous(resource, previous);
+  } catch (const Error& e) {
+    throw CommandFailed(fmt::format("{}; putting the previous {} back also failed: {}", failure,
+                                    resource.dest, e.what()));
+  }
+  CommandResult again = run_reload(resource, options);
+  if (!again.ok()) {
+    throw CommandFailed(fmt::format("{}; the previous {} was put back but reloading it failed "
+                                    "too ({})",
+                                    failure, resource.dest, describe_failure(again)));
+  }
+  throw CommandFailed(fmt::format("{}; the previous {} was put back and reloaded", failure,
+                                  resource.dest));
+}
+
+} // namespace
+
+std::optional<std::string> read_dest(const std::string& dest) {
+  int fd = ::open(dest.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    throw Error(ErrorKind::config,
+                fmt::format("cannot read dest {}: {}", dest, std::strerror(errno)));
+  }
+  FileDescriptor file(fd);
+  std::string out;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw Error(ErrorKind::config,
+                  fmt::format("cannot read dest {}: {}", dest, std::strerror(errno)));
+    }
+    if (n == 0) {
+      return out;
+    }
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+InstallOutcome install(const TemplateResource& resource, std::string_view content,
+                       const InstallOptions& options) {
+  DestState previous = read_dest_state(resource.dest);
+  if (previous.content && *previous.content == content && attributes_match(resource, previous)) {
+    spdlog::debug("{}: {} is up to date", resource.name, resource.dest);
+    return InstallOutcome::unchanged;
+  }
+  StageFile stage(resource.dest, content, stage_attributes(resource, previous), resource.name);
+  check_stage_file(resource, stage, options);
+  stage.commit(resource.dest, resource.name);
+  reload_or_roll_back(resource, previous, options);
+  return InstallOutcome::installed;
+}
+
+} // namespace herald::render

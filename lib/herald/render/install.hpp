@@ -1,0 +1,45 @@
+#pragma once
+
+#include "herald/core/error.hpp"
+#include "herald/render/resource.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace herald::render {
+
+/// A check_cmd or reload_cmd that ran and failed (exit 1 in once mode). In a loop it is retried
+/// on the next change; its message carries the command's output.
+class CommandFailed : public Error {
+public:
+  explicit CommandFailed(const std::string& message) : Error(ErrorKind::temporary, message) {}
+};
+
+/// What install() did.
+enum class InstallOutcome {
+  unchanged, ///< dest already held exactly this content: not rewritten, not reloaded
+  installed  ///< dest was replaced (and reloaded when the resource has a reload_cmd)
+};
+
+/// Settings of install() that are not part of the resource.
+struct InstallOptions {
+  std::chrono::milliseconds command_timeout{30000}; ///< per check/reload command
+};
+
+/// dest's current content, or nullopt when it does not exist. Error(config) when it exists but
+/// cannot be read.
+std::optional<std::string> read_dest(const std::string& dest);
+
+/// Installs `content` at resource.dest as confd's sync() does, one step each:
+/// compare with dest (unchanged output is neither rewritten nor reloaded) -> stage a temp file
+/// beside dest with the requested mode and owner, fsync'd -> run check_cmd on it -> rename it
+/// over dest (atomic) -> run reload_cmd. Any failure before the rename leaves dest byte-for-byte
+/// as it was and removes the stage file. When reload_cmd fails, the previous dest (kept until
+/// the reload succeeded) is put back and reload_cmd runs again so the service keeps serving;
+/// then CommandFailed reports the first failure with the command's output.
+InstallOutcome install(const TemplateResource& resource, std::string_view content,
+                       const InstallOptions& options = {});
+
+} // namespace herald::render

@@ -1,0 +1,85 @@
+#include "herald/render/key_view.hpp"
+
+#include "herald/core/strings.hpp"
+#include "herald/render/resource.hpp"
+
+#include <algorithm>
+
+namespace herald::render {
+
+KeyView::KeyView(std::string prefix, std::vector<std::string> registry_keys)
+    : m_prefix(std::move(prefix)), m_registry_keys(std::move(registry_keys)),
+      m_store(std::make_shared<tmpl::KvStore>()) {}
+
+bool KeyView::covers(std::string_view key) const {
+  return std::any_of(m_registry_keys.begin(), m_registry_keys.end(),
+                     [&](const std::string& dir) { return key_under(key, dir); });
+}
+
+std::string KeyView::template_key(std::string_view key) const {
+  if (key.starts_with(m_prefix)) {
+    key.remove_prefix(m_prefix.size());
+  }
+  return join_key("/", key);
+}
+
+void KeyView::load(const registry::Snapshot& snapshot) {
+  m_store->clear();
+  const auto& entries = snapshot.entries;
+  for (const auto& dir : m_registry_keys) {
+    auto it = std::lower_bound(entries.begin(), entries.end(), dir,
+                               [](const registry::KeyValue& kv, const std::string& key) {
+                                 return kv.key < key;
+                               });
+    for (; it != entries.end() && it->key.starts_with(dir == "/" ? "" : dir); ++it) {
+      if (key_under(it->key, dir)) {
+        m_store->set(template_key(it->key), it->value);
+      }
+    }
+  }
+}
+
+bool KeyView::apply(const registry::Event& event) {
+  if (!covers(event.kv.key)) {
+    return false;
+  }
+  if (event.type == registry::Event::Type::put) {
+    m_store->set(template_key(event.kv.key), event.kv.value);
+  } else {
+    m_store->erase(template_key(event.kv.key));
+  }
+  return true;
+}
+
+std::string common_parent(const std::vector<std::string>& keys) {
+  if (keys.empty()) {
+    return "/";
+  }
+  std::vector<std::string> common;
+  bool first = true;
+  for (const auto& key : keys) {
+    std::vector<std::string> segments;
+    for (auto& s : split(join_key(key, ""), '/')) {
+      if (!s.empty()) {
+        segments.push_back(std::move(s));
+      }
+    }
+    if (first) {
+      common = std::move(segments);
+      first = false;
+      continue;
+    }
+    std::size_t n = 0;
+    while (n < common.size() && n < segments.size() && common[n] == segments[n]) {
+      ++n;
+    }
+    common.resize(n);
+  }
+  std::string out;
+  for (const auto& s : common) {
+    out += "/" + s;
+  }
+  return out.empty() ? "/" : out;
+}
+
+} // namespace herald::render

@@ -1,0 +1,399 @@
+#include "herald/render/loop.hpp"
+
+#include "herald/core/duration.hpp"
+#include "herald/render/diff.hpp"
+#include "herald/render/key_view.hpp"
+#include "herald/render/template_file.hpp"
+#include "herald/tmpl/funcs_confd.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <random>
+
+namespace herald::render {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Capped, jittered exponential backoff: each delay is drawn from [d/2, d], d doubles to `cap`.
+class RetryDelay {
+public:
+  RetryDelay(std::chrono::milliseconds first, std::chrono::milliseconds cap)
+      : m_first(first), m_cap(std::max(cap, first)), m_current(first),
+        m_random(std::random_device{}()) {}
+
+  std::chrono::milliseconds next() {
+    auto d = m_current;
+    m_current = std::min(m_cap, m_current * 2);
+    std::uniform_int_distribution<long long> pick(d.count() / 2, d.count());
+    return std::chrono::milliseconds(pick(m_random));
+  }
+  void reset() { m_current = m_first; }
+
+private:
+  std::chrono::milliseconds m_first;
+  std::chrono::milliseconds m_cap;
+  std::chrono::milliseconds m_current;
+  std::minstd_rand m_random;
+};
+
+/// "etcd v3" / "etcd v2" for messages, from Registry::backend().
+std::string keyspace_name(std::string_view backend) {
+  if (backend == "etcd3") {
+    return "etcd v3";
+  }
+  if (backend == "etcd2") {
+    return "etcd v2";
+  }
+  return std::string(backend);
+}
+
+/// The --registry URL reading the other keyspace of the same server.
+std::string other_keyspace_url(std::string_view backend, std::string_view url) {
+  auto sep = url.find("://");
+  std::string_view rest = sep == std::string_view::npos ? url : url.substr(sep + 3);
+  bool tls = sep != std::string_view::npos && url.substr(0, sep).ends_with("+https");
+  std::string scheme = backend == "etcd3" ? "etcd2" : "etcd";
+  return fmt::format("{}{}://{}", scheme, tls ? "+https" : "", rest);
+}
+
+} // namespace
+
+ExitCode exit_code_of(const Error& error) {
+  if (dynamic_cast<const CommandFailed*>(&error) != nullptr ||
+      dynamic_cast<const RenderRefused*>(&error) != nullptr) {
+    return ExitCode::failure;
+  }
+  return exit_code_for(error.kind());
+}
+
+/// One resource with its parsed template and what the loop remembers about it.
+struct Slot {
+  TemplateResource resource;
+  tmpl::Template templ;
+  std::size_t view = 0;
+  std::optional<std::size_t> installed_count; ///< instances in the last render installed
+  std::string failure;                        ///< the last failure, "" while healthy
+  bool dirty = true;                          ///< a change touched its keys since its render
+};
+
+struct RenderLoop::Impl {
+  registry::Registry& registry;
+  LoopOptions options;
+  const StopToken& stop;
+  OutputSink out;
+  std::vector<std::unique_ptr<KeyView>> views;
+  std::vector<Slot> slots;
+  std::string prefix; ///< what list() and watch() cover
+  bool lost = false;  ///< the registry is unreachable (logged once)
+
+  Impl(registry::Registry& r, std::vector<TemplateResource> resources, LoopOptions o,
+       const StopToken& s, OutputSink sink)
+      : registry(r), options(o), stop(s), out(std::move(sink)) {
+    bool installs = !options.noop && !options.to_stdout;
+    std::vector<std::string> all_keys;
+    for (auto& resource : resources) {
+      validate_resource(resource, installs);
+      std::vector<std::string> keys = resource.registry_keys();
+      all_keys.insert(all_keys.end(), keys.begin(), keys.end());
+      // Resources reading the same keys with the same prefix share one index.
+      std::size_t view = 0;
+      while (view < views.size() &&
+             !(views[view]->prefix() == resource.prefix && views[view]->registry_keys() == keys)) {
+        ++view;
+      }
+      if (view == views.size()) {
+        views.push_back(std::make_unique<KeyView>(resource.prefix, keys));
+      }
+      tmpl::Template templ = load_template(resource, views[view]->store());
+      slots.push_back(Slot{std::move(resource), std::move(templ), view, std::nullopt, {}, true});
+    }
+    prefix = common_parent(all_keys);
+  }
+
+  // --- one resource, one step each (confd's process(): setVars, createStageFile, sync) --------
+
+  /// Explains an empty view when the other etcd keyspace has keys there (etcd 3.4+ keeps v2 and
+  /// v3 apart; confd rendered an empty file in this case and said nothing).
+  void check_keyspace(const Slot& slot) {
+    const KeyView& view = *views[slot.view];
+    if (view.size() != 0) {
+      return;
+    }
+    for (const auto& key : view.registry_keys()) {
+      std::optional<std::size_t> other;
+      try {
+        other = registry.count_in_other_keyspace(key);
+      } catch (...) {
+        other.reset(); // a diagnostic must never turn into a failure of its own
+      }
+      if (!other || *other == 0) {
+        continue;
+      }
+      std::string backend(registry.backend());
+      std::string message = fmt::format(
+          "{}: no keys under {} in {}, but {} has {}: use --registry {} (etcd 3.4+ keeps the v2 "
+          "and v3 keyspaces apart)",
+          slot.resource.name, key, keyspace_name(backend),
+          keyspace_name(backend == "etcd3" ? "etcd2" : "etcd3"), *other,
+          other_keyspace_url(backend, registry.describe()));
+      if (options.drop.allow_empty || options.to_stdout || options.noop) {
+        spdlog::warn("{}", message);
+        return;
+      }
+      throw Error(ErrorKind::config, message);
+    }
+  }
+
+  /// --noop: the diff against dest, nothing written.
+  void show_diff(Slot& slot, const std::string& content) {
+    std::string current = read_dest(slot.resource.dest).value_or("");
+    std::string diff =
+        unified_diff(current, content, slot.resource.dest + "\t(current)",
+                     slot.resource.dest + "\t(rendered)");
+    if (diff.empty()) {
+      spdlog::info("{}: {} is up to date", slot.resource.name, slot.resource.dest);
+      return;
+    }
+    auto verdict = judge_drop(slot.installed_count, views[slot.view]->size(), !current.empty(),
+                              options.drop);
+    if (!verdict.allowed) {
+      spdlog::warn("{}: {} would not be installed: {}", slot.resource.name, slot.resource.dest,
+                   verdict.reason);
+    }
+    out(diff);
+  }
+
+  /// Refuses a render that would empty or gut the router (--allow-empty, --max-drop).
+  void guard_drop(const Slot& slot, std::size_t count) {
+    std::optional<std::string> current = read_dest(slot.resource.dest);
+    auto verdict = judge_drop(slot.installed_count, count, current && !current->empty(),
+                              options.drop);
+    if (!verdict.allowed) {
+      throw RenderRefused(fmt::format("{}: {} left unchanged: {}", slot.resource.name,
+                                      slot.resource.dest, verdict.reason));
+    }
+  }
+
+  void process(Slot& slot) {
+    std::size_t count = views[slot.view]->size();
+    check_keyspace(slot);
+    std::string content = execute_template(slot.resource, slot.templ);
+    if (options.to_stdout) {
+      out(content);
+      return;
+    }
+    if (options.noop) {
+      show_diff(slot, content);
+      return;
+    }
+    guard_drop(slot, count);
+    InstallOutcome outcome = install(slot.resource, content, options.install);
+    slot.installed_count = count;
+    if (outcome == InstallOutcome::installed) {
+      spdlog::info("{}: installed {} ({} keys){}", slot.resource.name, slot.resource.dest, count,
+                   slot.resource.reload_cmd ? " and reloaded" : "");
+    } else {
+      spdlog::debug("{}: {} is up to date", slot.resource.name, slot.resource.dest);
+    }
+  }
+
+  /// Renders the dirty slots (all when `everything`), collecting failures in once mode and
+  /// logging each new failure (and each recovery) in a loop.
+  void render(bool everything, LoopResult& result) {
+    for (auto& slot : slots) {
+      if (!everything && !slot.dirty) {
+        continue;
+      }
+      slot.dirty = false;
+      try {
+        process(slot);
+        if (!slot.failure.empty()) {
+          spdlog::info("{}: rendering works again", slot.resource.name);
+          slot.failure.clear();
+        }
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::cancelled) {
+          throw;
+        }
+        if (options.mode == Mode::once) {
+          result.failures.emplace_back(e.what());
+          if (result.code == ExitCode::ok) {
+            result.code = exit_code_of(e);
+          }
+        } else if (slot.failure != e.what()) {
+          spdlog::error("{}", e.what());
+          slot.failure = e.what();
+        }
+      }
+    }
+  }
+
+  /// Reads one consistent snapshot of everything the resources read and indexes it once per
+  /// view.
+  std::int64_t load_snapshot() {
+    registry::Snapshot snapshot = registry.list(prefix);
+    for (auto& view : views) {
+      view->load(snapshot);
+    }
+    return snapshot.index;
+  }
+
+  // --- registry outages ------------------------------------------------------------------------
+
+  void registry_lost(const Error& e) {
+    if (!lost) {
+      spdlog::warn("registry {} unavailable: {}; every dest stays as it is until it is back",
+                   registry.describe(), e.what());
+      lost = true;
+    }
+  }
+
+  void registry_back() {
+    if (lost) {
+      spdlog::info("registry {} is back", registry.describe());
+      lost = false;
+    }
+  }
+
+  /// Handles an error of a loop iteration: true to retry after the backoff, false to stop.
+  bool recoverable(const Error& e, LoopResult& result) {
+    if (e.kind() == ErrorKind::cancelled || stop.requested()) {
+      return false;
+    }
+    if (e.retryable()) {
+      registry_lost(e);
+      return true;
+    }
+    spdlog::error("registry {}: {}", registry.describe(), e.what());
+    result.code = exit_code_for(e.kind());
+    return false;
+  }
+
+  // --- modes --------------------------------------------------------------------------------
+
+  LoopResult run_once() {
+    LoopResult result;
+    load_snapshot();
+    render(true, result);
+    return result;
+  }
+
+  LoopResult run_interval() {
+    LoopResult result;
+    RetryDelay retry(options.first_retry, std::min(options.max_retry, options.interval));
+    std::optional<std::int64_t> rendered_index;
+    while (!stop.requested()) {
+      try {
+        std::int64_t index = load_snapshot();
+        registry_back();
+        retry.reset();
+        bool failing = std::any_of(slots.begin(), slots.end(),
+                                   [](const Slot& s) { return !s.failure.empty(); });
+        // Nothing changed and nothing to retry: skip the render (confd re-renders every tick).
+        if (!rendered_index || *rendered_index != index || failing) {
+          render(true, result);
+          rendered_index = index;
+        }
+      } catch (const Error& e) {
+        if (!recoverable(e, result)) {
+          break;
+        }
+        stop.wait_for(retry.next());
+        continue;
+      }
+      stop.wait_for(options.interval);
+    }
+    return result;
+  }
+
+  LoopResult run_watch() {
+    LoopResult result;
+    RetryDelay retry(options.first_retry, options.max_retry);
+    Debouncer debounce(options.wait);
+    std::optional<std::int64_t> index; // nullopt: list (again) before watching
+    spdlog::info("watching {} on {} for {} resource{}", prefix, registry.describe(),
+                 slots.size(), slots.size() == 1 ? "" : "s");
+    while (!stop.requested()) {
+      try {
+        if (!index) {
+          index = load_snapshot();
+          registry_back();
+          retry.reset();
+          debounce.clear();
+          render(true, result);
+          continue;
+        }
+        auto now = Clock::now();
+        if (debounce.ready(now)) {
+          debounce.clear();
+          render(false, result);
+          continue;
+        }
+        auto wait = options.watch_timeout;
+        if (debounce.pending()) {
+          wait = std::max(std::chrono::milliseconds(1),
+                          std::chrono::ceil<std::chrono::milliseconds>(debounce.due() - now));
+        }
+        registry::WatchBatch batch = registry.watch(prefix, *index, wait);
+        registry_back();
+        retry.reset();
+        if (batch.resync) {
+          spdlog::info("registry {} no longer has the history after index {}; reading {} again",
+                       registry.describe(), *index, prefix);
+          index.reset();
+          continue;
+        }
+        bool changed = false;
+        for (const auto& event : batch.events) {
+          for (std::size_t v = 0; v < views.size(); ++v) {
+            if (views[v]->apply(event)) {
+              changed = true;
+              for (auto& slot : slots) {
+                slot.dirty = slot.dirty || slot.view == v;
+              }
+            }
+          }
+        }
+        index = batch.index;
+        if (changed) {
+          debounce.change(Clock::now());
+        }
+      } catch (const Error& e) {
+        if (!recoverable(e, result)) {
+          break;
+        }
+        stop.wait_for(retry.next());
+      }
+    }
+    return result;
+  }
+};
+
+RenderLoop::RenderLoop(registry::Registry& registry, std::vector<TemplateResource> resources,
+                       LoopOptions options, const StopToken& stop, OutputSink out)
+    : m_impl(std::make_unique<Impl>(registry, std::move(resources), options, stop,
+                                    std::move(out))) {}
+
+RenderLoop::~RenderLoop() = default;
+
+const std::string& RenderLoop::watch_prefix() const { return m_impl->prefix; }
+
+LoopResult RenderLoop::run() {
+  switch (m_impl->options.mode) {
+  case Mode::once:
+    return m_impl->run_once();
+  case Mode::interval:
+    return m_impl->run_interval();
+  case Mode::watch:
+    return m_impl->run_watch();
+  }
+  return {};
+}
+
+} // namespace herald::render

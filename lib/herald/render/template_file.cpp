@@ -1,0 +1,57 @@
+#include "herald/render/template_file.hpp"
+
+#include "herald/tmpl/funcs_confd.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace herald::render {
+
+namespace {
+
+[[noreturn]] void rethrow_template_error(const TemplateResource& resource,
+                                         const tmpl::TemplateError& e) {
+  std::string message = fmt::format("{}: {}", resource.name, e.what());
+  if (!e.hint().empty()) {
+    message += fmt::format(" ({})", e.hint());
+  }
+  throw Error(ErrorKind::data, message);
+}
+
+} // namespace
+
+tmpl::Template load_template(const TemplateResource& resource,
+                             std::shared_ptr<const tmpl::KvStore> store) {
+  std::ifstream in(resource.src, std::ios::binary);
+  if (!in) {
+    throw Error(ErrorKind::config, fmt::format("{}: cannot read template {}: {}", resource.name,
+                                               resource.src, std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  // confd names the template after the file (template.New(filepath.Base(src))), which is the
+  // name Go's error messages carry.
+  std::string name = std::filesystem::path(resource.src).filename().string();
+  try {
+    return tmpl::Template::parse(name, text.str(), tmpl::confd_funcs(std::move(store)));
+  } catch (const tmpl::TemplateError& e) {
+    rethrow_template_error(resource, e);
+  }
+}
+
+std::string execute_template(const TemplateResource& resource, const tmpl::Template& templ) {
+  try {
+    return templ.execute(tmpl::Value());
+  } catch (const tmpl::TemplateError& e) {
+    rethrow_template_error(resource, e);
+  } catch (const Error& e) {
+    throw Error(e.kind(), fmt::format("{}: {}", resource.name, e.what()));
+  }
+}
+
+} // namespace herald::render

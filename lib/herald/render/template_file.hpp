@@ -1,0 +1,23 @@
+#pragma once
+
+#include "herald/render/resource.hpp"
+#include "herald/tmpl/kv_store.hpp"
+#include "herald/tmpl/template.hpp"
+
+#include <memory>
+#include <string>
+
+namespace herald::render {
+
+/// Reads resource.src and parses it as confd does (Go text/template named after the file's base
+/// name, confd's functions bound to `store`). A syntax error or an unknown function is
+/// Error(data) "RESOURCE: template: NAME:LINE: ..." with the engine's "did you mean" hint; an
+/// unreadable file is Error(config).
+tmpl::Template load_template(const TemplateResource& resource,
+                             std::shared_ptr<const tmpl::KvStore> store);
+
+/// Executes `templ` as confd does (dot is nil). An execution error (a missing key without
+/// default, a failing function) is Error(data) "RESOURCE: template: NAME:LINE:COL: ...".
+std::string execute_template(const TemplateResource& resource, const tmpl::Template& templ);
+
+} // namespace herald::render
