@@ -145,6 +145,24 @@ public:
   /// The instances the router sees, sorted by app then instance.
   virtual std::vector<Instance> instances(const InstanceQuery& query) = 0;
 
+  /// Blocks until what instances(query) returns may have changed after `after_index`, or
+  /// `max_wait` passes; returns the index to pass next time (the same index when nothing
+  /// happened). `after_index` 0 returns the current index at once. etcd watches query.prefix;
+  /// Consul overrides this with a blocking query on its health/catalog view. Honours
+  /// Options::stop like watch().
+  virtual std::int64_t wait_instances(const InstanceQuery& query, std::int64_t after_index,
+                                      std::chrono::milliseconds max_wait) {
+    if (after_index == 0) {
+      return list(query.prefix).index;
+    }
+    WatchBatch batch = watch(query.prefix, after_index, max_wait);
+    if (batch.resync) {
+      // History is gone: report a fresh index so the caller reads instances() again.
+      return list(query.prefix).index;
+    }
+    return batch.index;
+  }
+
   // --- diagnostics ----------------------------------------------------------------------------
 
   /// How many keys the *other* keyspace of the same server holds under `prefix`. etcd 3.4+ keeps
