@@ -321,4 +321,43 @@ TEST_CASE("etcd2 watch ends with Error(cancelled) when a stop is requested") {
   CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
+TEST_CASE("etcd2 sends the user's credentials as basic auth and names a rejected login") {
+  EtcdServer server;
+  int port = server.client_port();
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  REQUIRE(http_request(port, "PUT", "/v2/auth/users/root", R"({"user":"root","password":"pw"})")
+              .status == 201);
+  REQUIRE(http_request(port, "PUT", "/v2/auth/enable").status == 200);
+  // With auth on, the guest role still may do anything until its rights are revoked.
+  std::string curl = find_program("curl");
+  REQUIRE_MESSAGE(!curl.empty(), "curl is needed (Debian package curl)");
+  auto revoke = run({curl, "-sf", "-u", "root:pw", "-X", "PUT", "-d",
+                     R"({"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}})",
+                     base + "/v2/auth/roles/guest"});
+  REQUIRE_MESSAGE(revoke.status == 0, revoke.err);
+
+  Options good;
+  good.username = "root";
+  good.password = "pw";
+  auto registry = open(server.v2_url(), good);
+  registry->put("/auth/k", "v");
+  auto kv = registry->get("/auth/k");
+  REQUIRE(kv);
+  CHECK(kv->value == "v");
+
+  Options bad = good;
+  bad.password = "not-the-password";
+  std::string message;
+  ErrorKind kind = ErrorKind::internal;
+  try {
+    open(server.v2_url(), bad)->get("/auth/k");
+  } catch (const Error& e) {
+    message = e.what();
+    kind = e.kind();
+  }
+  CHECK(kind == ErrorKind::config);
+  CHECK(message.find("not-the-password") == std::string::npos);
+  CHECK(message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
+
 TEST_SUITE_END();

@@ -234,7 +234,7 @@ TEST_CASE("etcd3 lease grant maps ID and TTL") {
   CHECK(refused.error == "lease already exists");
 }
 
-TEST_CASE("etcd3 keep-alive maps the streamed result; TTL absent means the lease is gone") {
+TEST_CASE("etcd3 keep-alive maps the streamed result, and an absent TTL means the lease is gone") {
   CHECK(lease_request(7) == json{{"ID", "7"}});
   CHECK(lease_request(7, true) == json{{"ID", "7"}, {"keys", true}});
   auto alive = parse_keepalive(json::parse("{\"result\":{" + std::string(k_header) +
@@ -251,7 +251,7 @@ TEST_CASE("etcd3 keep-alive maps the streamed result; TTL absent means the lease
         }) == ErrorKind::temporary);
 }
 
-TEST_CASE("etcd3 time-to-live maps TTL, granted TTL and keys; -1 means not found") {
+TEST_CASE("etcd3 time-to-live maps TTL, granted TTL and keys, and -1 means not found") {
   auto ttl = parse_time_to_live(
       body(R"(,"ID":"4111120188786305293","TTL":"29","grantedTTL":"30","keys":["Zm9v"])"));
   CHECK(ttl.id == 4111120188786305293);
@@ -327,7 +327,7 @@ TEST_CASE("etcd3 watch message reports a canceled watch and a streamed error") {
 
 // --- errors, auth, gateway -----------------------------------------------------------------------
 
-TEST_CASE("etcd3 gateway errors are read from the body; a plain 404 page is not one") {
+TEST_CASE("etcd3 gateway errors are read from the body, but a plain 404 page is not one") {
   auto lease =
       parse_gateway_error(R"({"error":"etcdserver: requested lease not found",)"
                           R"("message":"etcdserver: requested lease not found","code":5})");
@@ -480,11 +480,13 @@ TEST_CASE("parse_location never echoes credentials written into the URL") {
   CHECK_FALSE(contains(bare, "hunter2"));
 }
 
-TEST_CASE("open refuses consul until its backend is built and opens memory") {
+TEST_CASE("open builds the consul backend from consul:// and consul+https:// and opens memory") {
   Options options;
-  std::string msg = message_of([&] { open("consul://127.0.0.1:8500", options); });
-  CHECK(msg == "the consul backend is not available in this build");
-  CHECK(kind_of([&] { open("consul+https://127.0.0.1:8500", options); }) == ErrorKind::config);
+  auto consul = open("consul://127.0.0.1:8500", options); // no request until used
+  CHECK(consul->backend() == "consul");
+  CHECK(consul->describe() == "consul://127.0.0.1:8500");
+  auto consul_tls = open("consul+https://10.0.0.1", options);
+  CHECK(consul_tls->describe() == "consul+https://10.0.0.1:8500");
 
   auto memory = open("memory://", options);
   CHECK(memory->backend() == "memory");

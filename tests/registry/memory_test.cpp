@@ -247,7 +247,7 @@ TEST_CASE("memory register_instance replaces a registration without a gap") {
   CHECK(reg.refresh_instance(r) == KeepAlive::alive);
 }
 
-TEST_CASE("memory withdraw and deregister remove the key; refresh then reports lost") {
+TEST_CASE("memory withdraw and deregister remove the key, and refresh then reports lost") {
   MemoryRegistry reg;
   auto r = registration("web", "1", "10.0.0.5:3000");
   reg.register_instance(r);

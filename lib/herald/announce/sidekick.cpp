@@ -148,8 +148,9 @@ void Sidekick::sync() {
     } else {
       if (m_maybe_present) {
         m_registry.withdraw_instance(reg, "health check failed: " + m_failure);
+        // m_maybe_present stays: a backend may keep a withdrawn instance (Consul keeps the
+        // service with a critical check), so a stop must still deregister it.
         m_present = false;
-        m_maybe_present = false;
         registry_ok();
       }
       m_next_sync = Clock::time_point::max();
@@ -230,10 +231,14 @@ void Sidekick::finish() {
       own = m_cleanup();
       target = own.get();
     }
-    target->deregister_instance(reg);
+    bool removed = target->deregister_instance(reg);
     m_present = false;
     m_maybe_present = false;
-    spdlog::info("stopped; deregistered {} ({})", reg.name.str(), reg.key);
+    if (removed) {
+      spdlog::info("stopped; deregistered {} ({})", reg.name.str(), reg.key);
+    } else {
+      spdlog::info("stopped; {} was already gone from the registry", reg.name.str());
+    }
   } catch (const Error& e) {
     spdlog::warn("stopped; could not deregister {}: {}; the key expires within its TTL ({}s)",
                  reg.name.str(), e.what(), reg.ttl.count());

@@ -118,13 +118,14 @@ Connection resolve_connection(const GlobalOptions& global, const EnvLookup& env)
   opts.username = user;
   opts.password = password;
 
-  // Consul ACL token: --token-file, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE.
+  // Consul ACL token: --token-file, then CONSUL_HTTP_TOKEN_FILE, which wins over
+  // CONSUL_HTTP_TOKEN as in Consul's own client (api.DefaultConfig).
   if (!global.token_file.empty()) {
     opts.token = read_secret_file(global.token_file, "--token-file");
-  } else if (auto token = env("CONSUL_HTTP_TOKEN")) {
-    opts.token = *token;
   } else if (auto token_file = env("CONSUL_HTTP_TOKEN_FILE")) {
     opts.token = read_secret_file(*token_file, "CONSUL_HTTP_TOKEN_FILE");
+  } else if (auto token = env("CONSUL_HTTP_TOKEN")) {
+    opts.token = *token;
   }
 
   std::string timeout = pick(global.timeout, env("HERALD_TIMEOUT"));

@@ -18,4 +18,7 @@ std::unique_ptr<Registry> make_etcd3_registry(const Location& location, const Op
 /// etcd v2 keys API.
 std::unique_ptr<Registry> make_etcd2_registry(const Location& location, const Options& options);
 
+/// Consul HTTP API: keys in KV, instances as agent services with a TTL check.
+std::unique_ptr<Registry> make_consul_registry(const Location& location, const Options& options);
+
 } // namespace herald::registry

@@ -30,15 +30,13 @@ std::unique_ptr<Registry> open_memory(const Location& /*location*/, const Option
   return memory::make_memory_registry(options.stop);
 }
 
-// Consul is recognised so a URL parses and errors can say more than "unknown scheme"; its
-// factory (make_consul_registry) joins this table when the backend is built.
 constexpr std::array<SchemeRow, 7> k_schemes{{
     {"etcd", "etcd", false, 2379, &make_etcd3_registry},
     {"etcd+https", "etcd", true, 2379, &make_etcd3_registry},
     {"etcd2", "etcd2", false, 2379, &make_etcd2_registry},
     {"etcd2+https", "etcd2", true, 2379, &make_etcd2_registry},
-    {"consul", "consul", false, 8500, nullptr},
-    {"consul+https", "consul", true, 8500, nullptr},
+    {"consul", "consul", false, 8500, &make_consul_registry},
+    {"consul+https", "consul", true, 8500, &make_consul_registry},
     {"memory", "memory", false, 0, &open_memory},
 }};
 

@@ -2,6 +2,7 @@
 #include "herald/http/client.hpp"
 #include "herald/registry/backends.hpp"
 #include "herald/registry/etcd2/keys_api.hpp"
+#include "herald/registry/etcd3/etcd3_json.hpp"
 #include "herald/registry/layout.hpp"
 
 #include <algorithm>
@@ -36,6 +37,11 @@ http::ClientOptions client_options_for(const Options& options) {
   out.request_timeout = options.request_timeout;
   out.tls = options.tls;
   out.stop = options.stop;
+  if (!options.username.empty()) {
+    // The v2 keys API takes HTTP basic auth on every request (there is no token exchange).
+    out.default_headers.push_back("Authorization: Basic " +
+                                  etcd3::base64_encode(options.username + ":" + options.password));
+  }
   return out;
 }
 
@@ -75,6 +81,40 @@ public:
 
   std::string_view backend() const override { return "etcd2"; }
   std::string describe() const override { return m_description; }
+
+  std::optional<std::size_t> count_in_other_keyspace(std::string_view prefix) override {
+    // etcd 3.4+ hides keys a v3 writer made from this API: count them through the v3 JSON
+    // gateway (/v3beta on etcd 3.3, /v3alpha before) so render can say why it sees nothing.
+    try {
+      std::string dir(prefix);
+      while (!dir.empty() && dir.back() == '/') {
+        dir.pop_back();
+      }
+      etcd3::RangeRequest range;
+      range.key = dir + "/";
+      range.range_end = dir + "0"; // '/' + 1: every key below dir/
+      range.count_only = true;
+      const std::string body = etcd3::range_request(range).dump();
+      for (const char* version : {"/v3", "/v3beta", "/v3alpha"}) {
+        http::Request request;
+        request.method = "POST";
+        request.path = std::string(version) + "/kv/range";
+        request.body = body;
+        http::Response response = m_client.send(request);
+        if (response.status == 404) {
+          continue;
+        }
+        auto json = nlohmann::json::parse(response.body, nullptr, false);
+        if (!response.ok() || !json.is_object()) {
+          return std::nullopt; // v3 auth, or not etcd
+        }
+        return static_cast<std::size_t>(etcd3::parse_range(json).count);
+      }
+      return std::nullopt;
+    } catch (const std::exception&) {
+      return std::nullopt; // a diagnostic only: never in the way of the real work
+    }
+  }
 
   std::optional<KeyValue> get(std::string_view key) override {
     http::Request request = make_request("GET", key);
@@ -223,8 +263,17 @@ private:
 
   [[noreturn]] void fail(std::string_view operation, std::string_view key,
                          const http::Request& request, const http::Response& response) const {
-    if (auto error = etcd2::parse_api_error(response.body)) {
-      throw etcd2::to_error(operation, key, response.endpoint, *error);
+    auto api_error = etcd2::parse_api_error(response.body);
+    // 401, or errorCode 110 "Insufficient credentials" (etcd also answers 403 for errorCode 102
+    // "Not a file", which is data): a configuration matter.
+    if (response.status == 401 || (api_error && api_error->code == 110)) {
+      throw Error(ErrorKind::config,
+                  fmt::format("etcd v2 {} {} at {}: HTTP {}: the credentials were refused; check "
+                              "--user and the password (--password-file or HERALD_PASSWORD)",
+                              operation, key, response.endpoint, response.status));
+    }
+    if (api_error) {
+      throw etcd2::to_error(operation, key, response.endpoint, *api_error);
     }
     if (response.status == 404) {
       // etcd 3.4+ answers /v2/keys with a plain "404 page not found" unless --enable-v2 is set.

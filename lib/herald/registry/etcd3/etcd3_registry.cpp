@@ -120,6 +120,10 @@ public:
         request.revision = page.revision;
         snapshot.index = page.revision;
       }
+      if (!page.kvs.empty()) {
+        // Taken before the kvs are moved out: a moved-from last key would restart at "\0".
+        request.key = page.kvs.back().key + '\0';
+      }
       for (auto& kv : page.kvs) {
         if (key_in_dir(kv.key, prefix)) {
           snapshot.entries.push_back(std::move(kv));
@@ -128,7 +132,6 @@ public:
       if (!page.more || page.kvs.empty()) {
         break;
       }
-      request.key = page.kvs.back().key + '\0';
     }
     return snapshot;
   }
