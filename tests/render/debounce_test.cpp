@@ -10,7 +10,7 @@ using herald::render::WaitSpec;
 
 TEST_SUITE_BEGIN("render");
 
-TEST_CASE("--wait reads MIN or MIN:MAX; MAX defaults to four times MIN") {
+TEST_CASE("--wait reads MIN or MIN:MAX, and MAX defaults to four times MIN") {
   auto spec = parse_wait("2s:10s");
   CHECK(spec.min == 2s);
   CHECK(spec.max == 10s);

@@ -72,7 +72,7 @@ TEST_CASE("a minimal confd resource leaves mode, owner and commands unset") {
   CHECK(r.registry_keys() == Words{"/services/web"});
 }
 
-TEST_CASE("owner names a user and optionally a group; uid = -1 means unset as in confd") {
+TEST_CASE("owner names a user and optionally a group, and uid = -1 means unset as in confd") {
   auto r = parse_resource_toml("[template]\nsrc = \"a\"\ndest = \"/tmp/a\"\nowner = "
                                "\"root:root\"\nuid = -1\n",
                                "a.toml", "t");

@@ -92,6 +92,12 @@ int run_render(const RenderOptions& opts, const cli::GlobalOptions& global) {
   registry::Options registry_options = connection.options;
   registry_options.stop = &stop;
   std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
+  // --watch of templates calling `service` also waits on the instances, on connections of its own.
+  loop.open_registry = [url = connection.url, registry_options](const StopToken& halt) {
+    registry::Options options = registry_options;
+    options.stop = &halt;
+    return registry::open(url, options);
+  };
 
   render::OutputSink out = [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -89,6 +89,9 @@ struct RenderLoop::Impl {
   OutputSink out;
   std::vector<std::unique_ptr<KeyView>> views;
   std::vector<Slot> slots;
+  /// What `service`/`services` read (consul-template functions), loaded only when used.
+  std::shared_ptr<ServiceView> services = std::make_shared<ServiceView>();
+  std::unique_ptr<ChangeFeed> feed; ///< --watch with services: keys and instances at once
   std::string prefix; ///< what list() and watch() cover
   bool lost = false;  ///< the registry is unreachable (logged once)
 
@@ -110,7 +113,7 @@ struct RenderLoop::Impl {
       if (view == views.size()) {
         views.push_back(std::make_unique<KeyView>(resource.prefix, keys));
       }
-      tmpl::Template templ = load_template(resource, views[view]->store());
+      tmpl::Template templ = load_template(resource, views[view]->store(), services);
       slots.push_back(Slot{std::move(resource), std::move(templ), view, std::nullopt, {}, true});
     }
     prefix = common_parent(all_keys);
@@ -150,6 +153,13 @@ struct RenderLoop::Impl {
     }
   }
 
+  /// What the drop guard counts: the keys of the slot's view, plus the instances `service` reads
+  /// (all resources share them; a template reading only services has no keys).
+  std::size_t count_of(const Slot& slot) const {
+    return views[slot.view]->size() +
+           (services->wanted() ? services->service_instances().size() : 0);
+  }
+
   /// --noop: the diff against dest, nothing written.
   void show_diff(Slot& slot, const std::string& content) {
     std::string current = read_dest(slot.resource.dest).value_or("");
@@ -160,7 +170,7 @@ struct RenderLoop::Impl {
       spdlog::info("{}: {} is up to date", slot.resource.name, slot.resource.dest);
       return;
     }
-    auto verdict = judge_drop(slot.installed_count, views[slot.view]->size(), !current.empty(),
+    auto verdict = judge_drop(slot.installed_count, count_of(slot), !current.empty(),
                               options.drop);
     if (!verdict.allowed) {
       spdlog::warn("{}: {} would not be installed: {}", slot.resource.name, slot.resource.dest,
@@ -181,7 +191,7 @@ struct RenderLoop::Impl {
   }
 
   void process(Slot& slot) {
-    std::size_t count = views[slot.view]->size();
+    std::size_t count = count_of(slot);
     check_keyspace(slot);
     std::string content = execute_template(slot.resource, slot.templ);
     if (options.to_stdout) {
@@ -241,6 +251,9 @@ struct RenderLoop::Impl {
     for (auto& view : views) {
       view->load(snapshot);
     }
+    if (services->wanted()) {
+      services->load(registry);
+    }
     return snapshot.index;
   }
 
@@ -288,6 +301,7 @@ struct RenderLoop::Impl {
     LoopResult result;
     RetryDelay retry(options.first_retry, std::min(options.max_retry, options.interval));
     std::optional<std::int64_t> rendered_index;
+    std::uint64_t rendered_services = 0;
     while (!stop.requested()) {
       try {
         std::int64_t index = load_snapshot();
@@ -296,9 +310,11 @@ struct RenderLoop::Impl {
         bool failing = std::any_of(slots.begin(), slots.end(),
                                    [](const Slot& s) { return !s.failure.empty(); });
         // Nothing changed and nothing to retry: skip the render (confd re-renders every tick).
-        if (!rendered_index || *rendered_index != index || failing) {
+        if (!rendered_index || *rendered_index != index || failing ||
+            rendered_services != services->generation()) {
           render(true, result);
           rendered_index = index;
+          rendered_services = services->generation();
         }
       } catch (const Error& e) {
         if (!recoverable(e, result)) {
@@ -340,7 +356,17 @@ struct RenderLoop::Impl {
           wait = std::max(std::chrono::milliseconds(1),
                           std::chrono::ceil<std::chrono::milliseconds>(debounce.due() - now));
         }
-        registry::WatchBatch batch = registry.watch(prefix, *index, wait);
+        FeedChange seen;
+        if (services->wanted()) {
+          if (!feed) {
+            feed = std::make_unique<ChangeFeed>(registry, options.open_registry, services->query(),
+                                                options.watch_timeout, stop);
+          }
+          seen = feed->wait(prefix, *index, wait);
+        } else {
+          seen.batch = registry.watch(prefix, *index, wait);
+        }
+        registry::WatchBatch& batch = seen.batch;
         registry_back();
         retry.reset();
         if (batch.resync) {
@@ -361,6 +387,13 @@ struct RenderLoop::Impl {
           }
         }
         index = batch.index;
+        // Instances feed every template that calls `service`: read them again, render all.
+        if (seen.instances_changed && services->load(registry)) {
+          changed = true;
+          for (auto& slot : slots) {
+            slot.dirty = true;
+          }
+        }
         if (changed) {
           debounce.change(Clock::now());
         }

@@ -7,6 +7,7 @@
 #include "herald/render/guard.hpp"
 #include "herald/render/install.hpp"
 #include "herald/render/resource.hpp"
+#include "herald/render/service_view.hpp"
 
 #include <chrono>
 #include <functional>
@@ -37,6 +38,10 @@ struct LoopOptions {
   std::chrono::milliseconds watch_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds first_retry{500}; ///< first backoff step after a registry error
   std::chrono::milliseconds max_retry{10000}; ///< backoff cap
+  /// Opens more connections to the registry: --watch of a template calling `service` waits on
+  /// wait_instances() and the key watch at once, each on its own connection. Optional for the
+  /// (thread-safe) memory backend.
+  RegistryFactory open_registry;
 };
 
 /// Where --stdout and --noop output goes (the command hands in stdout).

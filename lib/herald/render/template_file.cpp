@@ -1,6 +1,7 @@
 #include "herald/render/template_file.hpp"
 
 #include "herald/tmpl/funcs_confd.hpp"
+#include "herald/tmpl/funcs_consul.hpp"
 
 #include <fmt/format.h>
 
@@ -26,7 +27,8 @@ namespace {
 } // namespace
 
 tmpl::Template load_template(const TemplateResource& resource,
-                             std::shared_ptr<const tmpl::KvStore> store) {
+                             std::shared_ptr<const tmpl::KvStore> store,
+                             std::shared_ptr<tmpl::ServiceSource> services) {
   std::ifstream in(resource.src, std::ios::binary);
   if (!in) {
     throw Error(ErrorKind::config, fmt::format("{}: cannot read template {}: {}", resource.name,
@@ -38,7 +40,9 @@ tmpl::Template load_template(const TemplateResource& resource,
   // name Go's error messages carry.
   std::string name = std::filesystem::path(resource.src).filename().string();
   try {
-    return tmpl::Template::parse(name, text.str(), tmpl::confd_funcs(std::move(store)));
+    tmpl::FuncMap funcs = tmpl::confd_funcs(store);
+    tmpl::add_consul_funcs(funcs, text.str(), std::move(store), std::move(services));
+    return tmpl::Template::parse(name, text.str(), std::move(funcs));
   } catch (const tmpl::TemplateError& e) {
     rethrow_template_error(resource, e);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "herald/render/resource.hpp"
+#include "herald/tmpl/funcs_consul.hpp"
 #include "herald/tmpl/kv_store.hpp"
 #include "herald/tmpl/template.hpp"
 
@@ -10,11 +11,13 @@
 namespace herald::render {
 
 /// Reads resource.src and parses it as confd does (Go text/template named after the file's base
-/// name, confd's functions bound to `store`). A syntax error or an unknown function is
+/// name, confd's functions bound to `store`, plus consul-template's Consul functions over `store`
+/// and `services`: tmpl::add_consul_funcs). A syntax error or an unknown function is
 /// Error(data) "RESOURCE: template: NAME:LINE: ..." with the engine's "did you mean" hint; an
 /// unreadable file is Error(config).
 tmpl::Template load_template(const TemplateResource& resource,
-                             std::shared_ptr<const tmpl::KvStore> store);
+                             std::shared_ptr<const tmpl::KvStore> store,
+                             std::shared_ptr<tmpl::ServiceSource> services = nullptr);
 
 /// Executes `templ` as confd does (dot is nil). An execution error (a missing key without
 /// default, a failing function) is Error(data) "RESOURCE: template: NAME:LINE:COL: ...".

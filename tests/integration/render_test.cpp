@@ -1,0 +1,778 @@
+#include "support/etcd_server.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <csignal>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <netinet/in.h>
+#include <optional>
+#include <set>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace herald::test;
+using namespace std::chrono_literals;
+
+// `herald render` end to end: the built binary against a real etcd (v3 JSON gateway and v2 keys
+// API), a real nginx it reloads, real busybox httpd backends behind it, and real `nginx -t` /
+// `haproxy -c` validating the bundled templates.
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Which etcd API a case writes and renders through.
+enum class Api { v3, v2 };
+
+const char* name_of(Api api) {
+  return api == Api::v3 ? "etcd v3" : "etcd v2";
+}
+
+std::string url_of(const EtcdServer& server, Api api) {
+  return api == Api::v3 ? server.v3_url() : server.v2_url();
+}
+
+void put(const EtcdServer& server, Api api, const std::string& key, const std::string& value) {
+  if (api == Api::v3) {
+    server.etcdctl({"put", key, value});
+  } else {
+    server.etcdctl2({"set", key, value});
+  }
+}
+
+void del(const EtcdServer& server, Api api, const std::string& key) {
+  if (api == Api::v3) {
+    server.etcdctl({"del", key});
+  } else {
+    server.etcdctl2({"rm", key});
+  }
+}
+
+/// The environment every herald run gets: nothing inherited that would change its behaviour.
+std::map<std::string, std::string> clean_env(std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> env{
+      {"HERALD_REGISTRY", ""}, {"ETCDCTL_ENDPOINTS", ""},     {"NOTIFY_SOCKET", ""},
+      {"JOURNAL_STREAM", ""},  {"HERALD_LOG_FORMAT", "text"}, {"HERALD_LOG_LEVEL", "info"}};
+  for (auto& [k, v] : extra) {
+    env[k] = v;
+  }
+  return env;
+}
+
+/// `herald --registry URL render ARGS...` run to completion.
+RunResult render(const std::string& url, std::vector<std::string> args,
+                 std::map<std::string, std::string> env = {}) {
+  std::vector<std::string> argv{herald_bin(), "--registry", url, "render"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, clean_env(std::move(env)), 60s);
+}
+
+/// `herald --registry URL render --watch ARGS...` in the background.
+std::unique_ptr<Process> render_watch(const std::string& url, std::vector<std::string> args,
+                                      std::map<std::string, std::string> env = {}) {
+  std::vector<std::string> argv{herald_bin(), "--registry", url, "render", "--watch"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<Process>(argv, clean_env(std::move(env)));
+}
+
+/// Stops a watching herald with SIGTERM and returns its exit status (0 expected).
+std::optional<int> stop_watch(Process& herald) {
+  herald.signal(SIGTERM);
+  return herald.wait(10s);
+}
+
+/// The lines of `text` that are not empty.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    if (end > start) {
+      out.push_back(text.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+/// What identifies one version of a file on disk: its bytes, inode and modification time.
+struct FileState {
+  std::string content;
+  ino_t inode = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileState&) const = default;
+};
+
+FileState state_of(const std::string& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return {read_file(path), info.st_ino,
+          static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
+}
+
+/// Files herald may have left in a directory (its stage files start with '.').
+std::set<std::string> names_in(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    out.insert(entry.path().filename().string());
+  }
+  return out;
+}
+
+/// A tiny HTTP server (busybox httpd) answering every GET / with its own name.
+class Backend {
+public:
+  Backend(const TempDir& dir, const std::string& name) : m_name(name), m_port(free_port()) {
+    std::string busybox = find_program("busybox");
+    if (busybox.empty()) {
+      skip("busybox is not installed (Debian package busybox)");
+    }
+    std::string root = dir.file("www-" + name);
+    dir.write("www-" + name + "/index.html", name + "\n");
+    m_process = std::make_unique<Process>(std::vector<std::string>{
+        busybox, "httpd", "-f", "-p", "127.0.0.1:" + std::to_string(m_port), "-h", root});
+    REQUIRE(eventually([&] { return port_open(m_port); }, 5s));
+  }
+
+  const std::string& name() const { return m_name; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(m_port); }
+
+private:
+  std::string m_name;
+  int m_port;
+  std::unique_ptr<Process> m_process;
+};
+
+/// A real nginx run as the test user under a private prefix: the main nginx.conf (written here)
+/// includes PREFIX/conf.d/*.conf inside `http {}`, which is where herald renders. Stopped with
+/// SIGTERM (its master then stops the workers) on destruction.
+class Nginx {
+public:
+  explicit Nginx(const TempDir& dir) : m_prefix(dir.file("nginx")), m_port(free_port()) {
+    m_bin = find_program("nginx");
+    if (m_bin.empty()) {
+      skip("nginx is not installed (Debian package nginx-light)");
+    }
+    fs::create_directories(m_prefix + "/conf.d");
+    fs::create_directories(m_prefix + "/tmp");
+    write_main_conf(m_prefix + "/nginx.conf", m_prefix + "/conf.d/*.conf");
+    // check_cmd: nginx -t on the main config with the staged fragment in place of conf.d.
+    std::string check = m_prefix + "/check";
+    dir.write("nginx/check", "#!/bin/sh\n"
+                             "sed 's#include " +
+                                 m_prefix + "/conf.d/\\*.conf;#include '\"$1\"';#' " + m_prefix +
+                                 "/nginx.conf > " + m_prefix + "/check.conf || exit 1\n" + "exec " +
+                                 m_bin + " -q -t -p " + m_prefix + "/ -c " + m_prefix +
+                                 "/check.conf -e " + m_prefix + "/check-error.log\n");
+    fs::permissions(check, fs::perms::owner_all);
+  }
+
+  ~Nginx() {
+    if (m_process && m_process->running()) {
+      m_process->signal(SIGTERM);
+      m_process->wait(10s);
+    }
+  }
+
+  Nginx(const Nginx&) = delete;
+  Nginx& operator=(const Nginx&) = delete;
+
+  /// The port the rendered `server` blocks listen on (handed to templates as NGINX_PORT).
+  int port() const { return m_port; }
+  std::string conf_d() const { return m_prefix + "/conf.d"; }
+  std::string reload_cmd() const {
+    return m_bin + " -s reload -p " + m_prefix + "/ -c " + m_prefix + "/nginx.conf -e " + m_prefix +
+           "/error.log";
+  }
+  std::string check_cmd() const { return m_prefix + "/check {{.src}}"; }
+
+  /// Starts the master in the foreground (daemon off) and waits for its pid file.
+  void start() {
+    m_process = std::make_unique<Process>(std::vector<std::string>{m_bin, "-p", m_prefix + "/",
+                                                                   "-c", m_prefix + "/nginx.conf",
+                                                                   "-e", m_prefix + "/error.log"});
+    INFO("nginx error.log: " << read_file(m_prefix + "/error.log"));
+    REQUIRE(eventually([&] { return fs::exists(m_prefix + "/nginx.pid"); }, 10s));
+  }
+
+  /// `nginx -t` on a main config that includes `fragment` inside `http {}`; "" when it passes,
+  /// otherwise nginx's complaint.
+  std::string test_fragment(const std::string& fragment) const {
+    std::string conf = m_prefix + "/test.conf";
+    write_main_conf(conf, fragment);
+    auto r = run({m_bin, "-t", "-p", m_prefix + "/", "-c", conf, "-e", m_prefix + "/test.log"});
+    return r.status == 0 ? std::string() : r.err + r.out;
+  }
+
+  /// GET `path` through nginx with the given Host header; the body, or "" when it failed.
+  std::string get(const std::string& host = "127.0.0.1", const std::string& path = "/") const {
+    return http_get(m_port, host, path);
+  }
+
+  /// One HTTP/1.0 GET to 127.0.0.1:`port` with a Host header; the body of a 200, else "".
+  static std::string http_get(int port, const std::string& host, const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return "";
+    }
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      return "";
+    }
+    std::string req = "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+      return "";
+    }
+    std::string reply;
+    char buffer[4096];
+    ssize_t n = 0;
+    while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+      reply.append(buffer, static_cast<std::size_t>(n));
+    }
+    auto body = reply.find("\r\n\r\n");
+    if (!reply.starts_with("HTTP/1.1 200") || body == std::string::npos) {
+      return "";
+    }
+    return reply.substr(body + 4);
+  }
+
+private:
+  void write_main_conf(const std::string& path, const std::string& include) const {
+    std::string t = m_prefix + "/tmp/";
+    std::string conf = std::string(::geteuid() == 0 ? "user root;\n" : "") +
+                       "daemon off;\n"
+                       "worker_processes 1;\n"
+                       "pid " +
+                       m_prefix + "/nginx.pid;\n" + "error_log " + m_prefix +
+                       "/error.log warn;\n"
+                       "events { worker_connections 64; }\n"
+                       "http {\n"
+                       "  access_log off;\n"
+                       "  client_body_temp_path " +
+                       t + "body;\n  proxy_temp_path " + t + "proxy;\n  fastcgi_temp_path " + t +
+                       "fastcgi;\n  uwsgi_temp_path " + t + "uwsgi;\n  scgi_temp_path " + t +
+                       "scgi;\n  include " + include + ";\n}\n";
+    std::ofstream(path) << conf;
+  }
+
+  std::string m_bin;
+  std::string m_prefix;
+  int m_port;
+  std::unique_ptr<Process> m_process;
+};
+
+/// The bodies of `n` requests through nginx, as a set (round robin shows every backend).
+std::set<std::string> bodies_of(const Nginx& nginx, int n, const std::string& host = "127.0.0.1",
+                                const std::string& path = "/") {
+  std::set<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    out.insert(nginx.get(host, path));
+  }
+  return out;
+}
+
+/// An upstream per app under /services/web, each served on NGINX_PORT (what the sidekicks
+/// register, rendered the way a confd user writes it).
+const char* const k_upstream_template = R"(# rendered by herald
+{{- range $app := lsdir "/services/web"}}
+upstream {{$app}} {
+{{- range getvs (printf "/services/web/%s/*" $app)}}
+    server {{.}};
+{{- end}}
+}
+server {
+    listen 127.0.0.1:{{getenv "NGINX_PORT"}};
+    location / { proxy_pass http://{{$app}}; }
+}
+{{- end}}
+)";
+
+/// A one-line-per-instance listing, easy to compare byte for byte.
+const char* const k_list_template = R"({{range gets "/services/web/web/*"}}{{base .Key}} {{.Value}}
+{{end}})";
+
+/// Asserts the failure contract of a once render: exit `code`, exactly one line on stderr that
+/// names `needle`, and nothing on stdout.
+void require_one_line_error(const RunResult& r, int code, const std::string& needle) {
+  INFO("stderr: " << r.err);
+  INFO("stdout: " << r.out);
+  CHECK(r.status == code);
+  auto lines = lines_of(r.err);
+  CHECK(lines.size() == 1);
+  CHECK(contains(r.err, needle));
+  CHECK(r.out.empty());
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("integration");
+
+TEST_CASE("render writes dest once from a template over etcd v3 and v2") {
+  EtcdServer server;
+  for (Api api : {Api::v3, Api::v2}) {
+    CAPTURE(name_of(api));
+    TempDir dir;
+    std::string templ = dir.write("list.tmpl", k_list_template);
+    std::string tag = api == Api::v3 ? "3" : "2";
+    put(server, api, "/services/web/web/web@1", "10.0.0.1:80" + tag);
+    put(server, api, "/services/web/web/web@2", "10.0.0.2:80" + tag);
+    put(server, api, "/services/web/other/other@1", "10.0.0.3:80" + tag);
+    std::string dest = dir.file("list.txt");
+    auto r = render(url_of(server, api),
+                    {"--template", templ, "--dest", dest, "--keys", "/services/web"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(read_file(dest) == "web@1 10.0.0.1:80" + tag + "\nweb@2 10.0.0.2:80" + tag + "\n");
+    CHECK((fs::status(dest).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+           fs::perms::others_read));
+    CHECK(names_in(dir.path()) == std::set<std::string>{"list.tmpl", "list.txt"});
+
+    // Unchanged output is not rewritten and does not reload.
+    FileState before = state_of(dest);
+    std::string marker = dir.file("reloaded");
+    r = render(url_of(server, api), {"--template", templ, "--dest", dest, "--keys", "/services/web",
+                                     "--reload-cmd", "touch " + marker});
+    CHECK(r.status == 0);
+    CHECK(state_of(dest) == before);
+    CHECK_FALSE(fs::exists(marker));
+  }
+}
+
+TEST_CASE("render --watch keeps nginx in step as instances come and go and nginx serves them") {
+  EtcdServer server;
+  for (Api api : {Api::v3, Api::v2}) {
+    CAPTURE(name_of(api));
+    TempDir dir;
+    Backend a(dir, "backend-a");
+    Backend b(dir, "backend-b");
+    Backend c(dir, "backend-c");
+    Nginx nginx(dir);
+    nginx.start();
+    std::string templ = dir.write("upstreams.tmpl", k_upstream_template);
+    std::string dest = nginx.conf_d() + "/apps.conf";
+    put(server, api, "/services/web/web/web@1", a.address());
+
+    auto herald =
+        render_watch(url_of(server, api),
+                     {"--template", templ, "--dest", dest, "--keys", "/services/web", "--check-cmd",
+                      nginx.check_cmd(), "--reload-cmd", nginx.reload_cmd()},
+                     {{"NGINX_PORT", std::to_string(nginx.port())}});
+    INFO("herald stderr: " << herald->err());
+
+    // The first render installs the upstream and reloads nginx, which then serves backend a.
+    REQUIRE(eventually([&] { return contains(read_file(dest), a.address()); }, 10s));
+    REQUIRE(eventually([&] { return nginx.get() == "backend-a\n"; }, 10s));
+
+    // An instance comes: both are served, round robin.
+    put(server, api, "/services/web/web/web@2", b.address());
+    REQUIRE(eventually([&] { return contains(read_file(dest), b.address()); }, 10s));
+    CHECK(eventually(
+        [&] {
+          return bodies_of(nginx, 6) == std::set<std::string>{"backend-a\n", "backend-b\n"};
+        },
+        10s));
+
+    // An instance goes: nginx stops sending traffic to it.
+    del(server, api, "/services/web/web/web@1");
+    REQUIRE(eventually([&] { return !contains(read_file(dest), a.address()); }, 10s));
+    CHECK(eventually([&] { return bodies_of(nginx, 6) == std::set<std::string>{"backend-b\n"}; },
+                     10s));
+
+    // A value nginx rejects fails check_cmd: dest keeps the working config, nginx keeps serving.
+    FileState good = state_of(dest);
+    put(server, api, "/services/web/web/web@3", "127.0.0.1:99999");
+    REQUIRE(eventually([&] { return contains(herald->err(), "check_cmd"); }, 10s));
+    CHECK(contains(herald->err(), "invalid port"));
+    CHECK(state_of(dest) == good);
+    CHECK(bodies_of(nginx, 4) == std::set<std::string>{"backend-b\n"});
+
+    // Fixed in the registry: the next render goes through.
+    put(server, api, "/services/web/web/web@3", c.address());
+    REQUIRE(eventually([&] { return contains(read_file(dest), c.address()); }, 10s));
+    CHECK(eventually(
+        [&] {
+          return bodies_of(nginx, 6) == std::set<std::string>{"backend-b\n", "backend-c\n"};
+        },
+        10s));
+    CHECK_FALSE(contains(read_file(dest), "99999"));
+    // No stage file is left beside dest.
+    CHECK(names_in(nginx.conf_d()) == std::set<std::string>{"apps.conf"});
+    CHECK(herald->running());
+    CHECK(stop_watch(*herald) == 0);
+  }
+}
+
+TEST_CASE("render --watch leaves dest untouched while etcd is down and renders what changed") {
+  EtcdServer server;
+  for (Api api : {Api::v3, Api::v2}) {
+    CAPTURE(name_of(api));
+    TempDir dir;
+    std::string templ = dir.write("list.tmpl", k_list_template);
+    std::string dest = dir.file("list.txt");
+    put(server, api, "/services/web/web/web@1", "10.0.0.1:80");
+    auto herald = render_watch(url_of(server, api),
+                               {"--template", templ, "--dest", dest, "--keys", "/services/web"});
+    INFO("herald stderr: " << herald->err());
+    REQUIRE(eventually([&] { return read_file(dest) == "web@1 10.0.0.1:80\n"; }, 10s));
+    FileState before = state_of(dest);
+
+    server.stop();
+    REQUIRE(eventually([&] { return contains(herald->err(), "unavailable"); }, 15s));
+    // Long enough for several retries, which must neither rewrite nor empty dest.
+    sleep_ms(2500);
+    CHECK(herald->running());
+    CHECK(state_of(dest) == before);
+
+    // etcd comes back on the same data dir; a change made before herald is back in touch (it is
+    // in backoff) must still be rendered.
+    server.start();
+    put(server, api, "/services/web/web/web@2", "10.0.0.2:80");
+    CHECK(eventually([&] { return read_file(dest) == "web@1 10.0.0.1:80\nweb@2 10.0.0.2:80\n"; },
+                     20s));
+    CHECK(eventually([&] { return contains(herald->err(), "is back"); }, 5s));
+
+    // And the watch keeps following after the outage.
+    del(server, api, "/services/web/web/web@1");
+    CHECK(eventually([&] { return read_file(dest) == "web@2 10.0.0.2:80\n"; }, 10s));
+    CHECK(stop_watch(*herald) == 0);
+  }
+}
+
+TEST_CASE("render never replaces dest when check_cmd rejects the render") {
+  EtcdServer server;
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  std::string dest = dir.write("list.txt", "the config that works\n");
+  FileState before = state_of(dest);
+  put(server, Api::v3, "/services/web/web/web@1", "10.0.0.1:80");
+  // The check sees the staged file, says why it refuses it and fails.
+  std::string check = dir.write("check", "#!/bin/sh\necho \"rejecting $1\"; exit 3\n");
+  fs::permissions(check, fs::perms::owner_all);
+  std::string marker = dir.file("reloaded");
+  auto r = render(server.v3_url(),
+                  {"--template", templ, "--dest", dest, "--keys", "/services/web", "--check-cmd",
+                   check + " {{.src}}", "--reload-cmd", "touch " + marker});
+  require_one_line_error(r, 1, "check_cmd");
+  CHECK(contains(r.err, "exit 3"));
+  CHECK(contains(r.err, "rejecting " + dir.path() + "/.list.txt.herald-"));
+  CHECK(state_of(dest) == before);
+  CHECK_FALSE(fs::exists(marker));
+  CHECK(names_in(dir.path()) == std::set<std::string>{"check", "list.tmpl", "list.txt"});
+}
+
+TEST_CASE("render --noop prints a unified diff and touches nothing") {
+  EtcdServer server;
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  std::string dest = dir.write("list.txt", "web@1 10.0.0.1:80\nweb@9 10.0.0.9:80\n");
+  FileState before = state_of(dest);
+  put(server, Api::v3, "/services/web/web/web@1", "10.0.0.1:80");
+  put(server, Api::v3, "/services/web/web/web@2", "10.0.0.2:80");
+  std::string marker = dir.file("reloaded");
+  auto r = render(server.v3_url(), {"--template", templ, "--dest", dest, "--keys", "/services/web",
+                                    "--reload-cmd", "touch " + marker, "--noop"});
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 0);
+  CHECK(contains(r.out, "--- " + dest));
+  CHECK(contains(r.out, "+++ " + dest));
+  CHECK(contains(r.out, "@@ "));
+  CHECK(contains(r.out, "\n web@1 10.0.0.1:80\n"));
+  CHECK(contains(r.out, "\n-web@9 10.0.0.9:80\n"));
+  CHECK(contains(r.out, "\n+web@2 10.0.0.2:80\n"));
+  CHECK(state_of(dest) == before);
+  CHECK_FALSE(fs::exists(marker));
+  CHECK(names_in(dir.path()) == std::set<std::string>{"list.tmpl", "list.txt"});
+}
+
+TEST_CASE("render says so when the keys are in the other etcd keyspace") {
+  EtcdServer server;
+  for (Api written : {Api::v2, Api::v3}) {
+    CAPTURE(name_of(written));
+    TempDir dir;
+    std::string templ = dir.write("list.tmpl", k_list_template);
+    std::string dest = dir.write("list.txt", "web@1 10.0.0.1:80\n");
+    FileState before = state_of(dest);
+    std::string app = written == Api::v2 ? "v2only" : "v3only";
+    put(server, written, "/services/" + app + "/web/web@1", "10.0.0.1:80");
+    Api read = written == Api::v2 ? Api::v3 : Api::v2;
+    auto r = render(url_of(server, read),
+                    {"--template", templ, "--dest", dest, "--keys", "/services/" + app});
+    require_one_line_error(r, 78, "/services/" + app);
+    CHECK(contains(r.err, std::string("but ") + name_of(written) + " has 1"));
+    CHECK(contains(r.err, "--registry " + url_of(server, written)));
+    CHECK(state_of(dest) == before);
+  }
+}
+
+TEST_CASE("render rejects bad input with one line, its exit code and dest untouched") {
+  EtcdServer server;
+  put(server, Api::v3, "/services/web/web/web@1", "10.0.0.1:80");
+  TempDir dir;
+  std::string dest = dir.write("out/list.txt", "the config that works\n");
+  FileState before = state_of(dest);
+  std::string good = dir.write("good.tmpl", k_list_template);
+  auto render_with = [&](const std::string& templ, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--template", templ, "--dest", dest, "--keys", "/services/web"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return render(server.v3_url(), args);
+  };
+
+  SUBCASE("a template syntax error names file:line:col") {
+    std::string templ = dir.write("syntax.tmpl", "line one\n{{range gets \"/services/web/*\"}}\n"
+                                                 "  {{.Value}\n{{end}}\n");
+    require_one_line_error(render_with(templ), 65, "syntax.tmpl:3:");
+  }
+  SUBCASE("an unknown function is named with its position") {
+    std::string templ = dir.write("unknown.tmpl", "{{getvv \"/services/web/web/web@1\"}}\n");
+    auto r = render_with(templ);
+    require_one_line_error(r, 65, "unknown.tmpl:1:");
+    CHECK(contains(r.err, "\"getvv\" not defined"));
+  }
+  SUBCASE("a missing key without a default names the key") {
+    std::string templ = dir.write("missing.tmpl", "ok\n{{getv \"/services/web/web/web@7\"}}\n");
+    auto r = render_with(templ);
+    require_one_line_error(r, 65, "/services/web/web/web@7");
+    CHECK(contains(r.err, "missing.tmpl:2:"));
+  }
+  SUBCASE("TOML that does not parse names file:line:col") {
+    dir.write("confd/templates/list.tmpl", k_list_template);
+    std::string toml =
+        dir.write("confd/conf.d/list.toml", "[template]\nsrc = \"list.tmpl\"\ndest = \"" + dest +
+                                                "\"\nkeys = [\"/services/web\"\n");
+    auto r = render(server.v3_url(), {"--confdir", dir.file("confd")});
+    require_one_line_error(r, 65, toml + ":");
+  }
+  SUBCASE("a dest directory that does not exist is a configuration error") {
+    auto r = render(server.v3_url(), {"--template", good, "--dest", dir.file("nowhere/list.txt"),
+                                      "--keys", "/services/web"});
+    require_one_line_error(r, 78, dir.file("nowhere"));
+    CHECK_FALSE(fs::exists(dir.file("nowhere")));
+  }
+  SUBCASE("a check command that is not executable is a configuration error") {
+    std::string script = dir.write("not-executable", "#!/bin/sh\nexit 0\n");
+    fs::permissions(script, fs::perms::owner_read | fs::perms::owner_write);
+    auto r = render_with(good, {"--check-cmd", script + " {{.src}}"});
+    require_one_line_error(r, 78, "not-executable");
+    r = render_with(good, {"--check-cmd", "no-such-program-herald {{.src}}"});
+    require_one_line_error(r, 78, "no-such-program-herald");
+  }
+  CHECK(state_of(dest) == before);
+  CHECK(names_in(dir.file("out")) == std::set<std::string>{"list.txt"});
+}
+
+TEST_CASE("render once exits 69 and leaves dest untouched when etcd is unreachable") {
+  EtcdServer server;
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  std::string dest = dir.write("list.txt", "the config that works\n");
+  FileState before = state_of(dest);
+  server.stop();
+  for (Api api : {Api::v3, Api::v2}) {
+    CAPTURE(name_of(api));
+    auto r = render(url_of(server, api),
+                    {"--template", templ, "--dest", dest, "--keys", "/services/web"});
+    require_one_line_error(r, 69, "127.0.0.1:" + std::to_string(server.client_port()));
+    CHECK(state_of(dest) == before);
+  }
+}
+
+// --- the bundled templates (templates/ in the source tree, share/herald/templates installed) ---
+
+namespace {
+
+std::string bundled(const std::string& name) {
+  return std::string(HERALD_SOURCE_DIR) + "/templates/" + name;
+}
+
+/// The instances the bundled-template cases render: app web with a plain and a JSON value, app
+/// api with one instance, and the domain key.
+void put_apps(const EtcdServer& server, Api api, const Backend& web1, const Backend& web2,
+              const Backend& api1) {
+  auto colon = web2.address().find(':');
+  put(server, api, "/services/web/web/web@1", web1.address());
+  put(server, api, "/services/web/web/web@2",
+      R"({"host":")" + web2.address().substr(0, colon) + R"(","port":)" +
+          web2.address().substr(colon + 1) + "}");
+  put(server, api, "/services/web/api/api@1", api1.address());
+  put(server, api, "/services/domain", "example.test");
+}
+
+} // namespace
+
+TEST_CASE("bundled nginx-host.tmpl gives each app a virtual host nginx accepts and serves") {
+  EtcdServer server;
+  TempDir dir;
+  Backend web1(dir, "web-1");
+  Backend web2(dir, "web-2");
+  Backend api1(dir, "api-1");
+  Nginx nginx(dir);
+  put_apps(server, Api::v3, web1, web2, api1);
+  std::string dest = nginx.conf_d() + "/hosts.conf";
+  std::map<std::string, std::string> env{
+      {"HERALD_NGINX_LISTEN", "127.0.0.1:" + std::to_string(nginx.port())},
+      {"HERALD_NGINX_BIN", find_program("nginx")}};
+  auto r =
+      render(server.v3_url(),
+             {"--template", bundled("nginx-host.tmpl"), "--dest", dest, "--keys", "/services/web",
+              "--keys", "/services/domain", "--check-cmd", bundled("nginx-check") + " {{.src}}"},
+             env);
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  std::string conf = read_file(dest);
+  INFO("rendered: " << conf);
+  CHECK(nginx.test_fragment(dest).empty());
+  CHECK(contains(conf, "server_name web.example.test;"));
+  CHECK(contains(conf, "server_name api.example.test;"));
+  CHECK(contains(conf, "server " + web2.address() + " "));
+  CHECK(contains(conf, "proxy_next_upstream error timeout"));
+
+  nginx.start();
+  CHECK(eventually(
+      [&] {
+        return bodies_of(nginx, 6, "web.example.test") ==
+               std::set<std::string>{"web-1\n", "web-2\n"};
+      },
+      10s));
+  CHECK(bodies_of(nginx, 3, "api.example.test") == std::set<std::string>{"api-1\n"});
+
+  // Without the domain key the domain comes from HERALD_DOMAIN.
+  env["HERALD_DOMAIN"] = "env.test";
+  r = render(server.v3_url(),
+             {"--template", bundled("nginx-host.tmpl"), "--keys", "/services/web", "--stdout"},
+             env);
+  CHECK(r.status == 0);
+  CHECK(contains(r.out, "server_name web.env.test;"));
+}
+
+TEST_CASE("bundled nginx-path.tmpl routes /APP/ to the app and other paths to the launcher") {
+  EtcdServer server;
+  TempDir dir;
+  Backend web1(dir, "web-1");
+  Backend web2(dir, "web-2");
+  Backend api1(dir, "api-1");
+  Backend launcher(dir, "launcher");
+  for (const auto* b : {&web1, &web2, &api1}) {
+    dir.write("www-" + b->name() + "/web/index.html", b->name() + " at /web/\n");
+    dir.write("www-" + b->name() + "/api/index.html", b->name() + " at /api/\n");
+  }
+  dir.write("www-launcher/other/index.html", "launcher at /other/\n");
+  Nginx nginx(dir);
+  put_apps(server, Api::v2, web1, web2, api1);
+  std::string dest = nginx.conf_d() + "/paths.conf";
+  std::map<std::string, std::string> env{
+      {"HERALD_NGINX_LISTEN", "127.0.0.1:" + std::to_string(nginx.port())},
+      {"HERALD_LAUNCHER", launcher.address()},
+      {"HERALD_NGINX_BIN", find_program("nginx")}};
+  auto r = render(server.v2_url(),
+                  {"--template", bundled("nginx-path.tmpl"), "--dest", dest, "--keys",
+                   "/services/web", "--check-cmd", bundled("nginx-check") + " {{.src}}"},
+                  env);
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  std::string conf = read_file(dest);
+  INFO("rendered: " << conf);
+  CHECK(nginx.test_fragment(dest).empty());
+  CHECK(contains(conf, "location /web/ {"));
+  CHECK(contains(conf, "location /api/ {"));
+
+  nginx.start();
+  CHECK(eventually(
+      [&] {
+        return bodies_of(nginx, 6, "127.0.0.1", "/web/") ==
+               std::set<std::string>{"web-1 at /web/\n", "web-2 at /web/\n"};
+      },
+      10s));
+  CHECK(bodies_of(nginx, 2, "127.0.0.1", "/api/") == std::set<std::string>{"api-1 at /api/\n"});
+  CHECK(bodies_of(nginx, 2, "127.0.0.1", "/other/") ==
+        std::set<std::string>{"launcher at /other/\n"});
+}
+
+TEST_CASE("bundled haproxy.tmpl gives each app a health-checked backend haproxy accepts") {
+  std::string haproxy = find_program("haproxy");
+  if (haproxy.empty()) {
+    skip("haproxy is not installed (Debian package haproxy)");
+  }
+  EtcdServer server;
+  TempDir dir;
+  Backend web1(dir, "web-1");
+  Backend web2(dir, "web-2");
+  Backend api1(dir, "api-1");
+  put_apps(server, Api::v3, web1, web2, api1);
+  int port = free_port();
+  std::string dest = dir.file("haproxy.cfg");
+  auto r = render(server.v3_url(),
+                  {"--template", bundled("haproxy.tmpl"), "--dest", dest, "--keys", "/services/web",
+                   "--keys", "/services/domain", "--check-cmd", haproxy + " -c -q -f {{.src}}"},
+                  {{"HERALD_HAPROXY_BIND", "127.0.0.1:" + std::to_string(port)}});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  std::string conf = read_file(dest);
+  INFO("rendered: " << conf);
+  auto checked = run({haproxy, "-c", "-f", dest});
+  INFO("haproxy -c: " << checked.out << checked.err);
+  CHECK(checked.status == 0);
+  CHECK(contains(conf, "backend web\n"));
+  CHECK(contains(conf, "backend api\n"));
+  CHECK(contains(conf, "option httpchk GET /"));
+  CHECK(contains(conf, "server web-1 " + web1.address() + " check"));
+  CHECK(contains(conf, "server web-2 " + web2.address() + " check"));
+
+  // Served for real: by Host and by path, round robin over the checked servers.
+  Process proxy({haproxy, "-db", "-f", dest});
+  REQUIRE(eventually([&] { return port_open(port); }, 10s));
+  CHECK(eventually(
+      [&] {
+        std::set<std::string> seen;
+        for (int i = 0; i < 6; ++i) {
+          seen.insert(Nginx::http_get(port, "web.example.test", "/"));
+        }
+        return seen == std::set<std::string>{"web-1\n", "web-2\n"};
+      },
+      10s));
+  CHECK(Nginx::http_get(port, "api.example.test:" + std::to_string(port), "/") == "api-1\n");
+}
+
+TEST_CASE("bundled confd resources load with --confdir") {
+  EtcdServer server;
+  TempDir dir;
+  fs::create_directories(dir.file("confd/templates"));
+  fs::create_directories(dir.file("confd/conf.d"));
+  for (std::string name : {"nginx-host", "nginx-path", "haproxy"}) {
+    fs::copy_file(bundled(name + ".tmpl"), dir.file("confd/templates/" + name + ".tmpl"));
+    fs::copy_file(bundled(name + ".toml"), dir.file("confd/conf.d/" + name + ".toml"));
+  }
+  put(server, Api::v3, "/services/web/web/web@1", "127.0.0.1:8001");
+  // --stdout installs nothing, so the /etc destinations named in the examples stay untouched.
+  auto r = render(server.v3_url(), {"--confdir", dir.file("confd"), "--stdout"});
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 0);
+  CHECK(contains(r.out, "server_name web.localhost;"));
+  CHECK(contains(r.out, "location /web/ {"));
+  CHECK(contains(r.out, "backend web\n"));
+}
