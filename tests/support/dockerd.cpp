@@ -109,7 +109,25 @@ PrivateDockerd::PrivateDockerd() : DockerCli(""), m_dir(std::make_unique<TempDir
   }
   set_host("unix://" + m_dir->file("docker.sock"));
   m_dir->write("daemon.json", "{}");
-  start();
+  // A bridge of its own: with `--bridge none` dockerd deletes the host's docker0 at start-up
+  // (removeDefaultBridgeInterface), which breaks the shared daemon's containers.
+  std::string ip = find_program("ip");
+  if (ip.empty()) {
+    skip("the ip command is not installed (Debian package iproute2)");
+  }
+  static int counter = 0;
+  m_bridge = "hdk" + std::to_string(::getpid() % 10000000) + "-" + std::to_string(++counter);
+  RunResult added = run({ip, "link", "add", m_bridge, "type", "bridge"});
+  if (added.status != 0) {
+    skip("could not create a bridge for a private dockerd: " + chomp(added.err));
+  }
+  try {
+    start();
+  } catch (...) {
+    // No destructor runs for a constructor that throws (a skip is an exception too).
+    run({ip, "link", "del", m_bridge});
+    throw;
+  }
 }
 
 PrivateDockerd::~PrivateDockerd() {
@@ -124,16 +142,19 @@ PrivateDockerd::~PrivateDockerd() {
       m_process->wait(std::chrono::seconds(5));
     }
   }
+  if (!m_bridge.empty()) {
+    run({find_program("ip"), "link", "del", m_bridge});
+  }
 }
 
 void PrivateDockerd::start() {
   const TempDir& d = *m_dir;
-  // The daemon.json of its own keeps /etc/docker/daemon.json out; --bridge none and no iptables
+  // The daemon.json of its own keeps /etc/docker/daemon.json out; its own bridge and no iptables
   // leave the host's networking alone; a short shutdown timeout keeps restarts quick.
   m_process = std::make_unique<Process>(std::vector<std::string>{
       find_program("dockerd"), "--host", host(), "--config-file", d.file("daemon.json"),
       "--data-root", d.file("data"), "--exec-root", d.file("exec"), "--pidfile",
-      d.file("dockerd.pid"), "--bridge", "none", "--iptables=false", "--ip-masq=false",
+      d.file("dockerd.pid"), "--bridge", m_bridge, "--iptables=false", "--ip-masq=false",
       "--shutdown-timeout", "2"});
   bool up = eventually(
       [&] {
@@ -147,6 +168,7 @@ void PrivateDockerd::start() {
       std::chrono::seconds(60));
   if (!m_process->running()) {
     std::string err = m_process->err();
+    run({find_program("ip"), "link", "del", m_bridge}); // skip() exits: no destructor runs
     skip("a private dockerd could not start here: " +
          (err.size() > 600 ? err.substr(err.size() - 600) : err));
   }

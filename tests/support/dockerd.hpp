@@ -45,10 +45,10 @@ public:
   Dockerd();
 };
 
-/// A dockerd of the test's own: its own socket, data and exec roots in a temp dir, no bridge and
-/// no iptables rules, so a test can stop and restart it without disturbing the shared daemon.
-/// Containers on it use `--network none`. Skipped unless running as root with dockerd installed.
-/// Stopped, with its containers, on destruction.
+/// A dockerd of the test's own: its own socket, data and exec roots in a temp dir, a bridge of
+/// its own and no iptables rules, so a test can stop and restart it without disturbing the shared
+/// daemon. Containers on it use `--network none`. Skipped unless running as root with dockerd
+/// installed. Stopped, with its containers, on destruction.
 class PrivateDockerd : public DockerCli {
 public:
   PrivateDockerd();
@@ -66,6 +66,7 @@ public:
 private:
   std::unique_ptr<TempDir> m_dir;
   std::unique_ptr<Process> m_process;
+  std::string m_bridge; ///< its own bridge interface, deleted on destruction
 };
 
 /// Builds k_test_image on `daemon` unless it is there: `docker import` of a rootfs holding the

@@ -2,17 +2,22 @@
 // input before touching the registry, then hands over to announce::Sidekick.
 #include "commands/commands.hpp"
 #include "herald/announce/address.hpp"
+#include "herald/announce/container_sidekick.hpp"
 #include "herald/announce/notify.hpp"
 #include "herald/announce/probe.hpp"
 #include "herald/announce/registration.hpp"
+#include "herald/announce/registrator.hpp"
 #include "herald/announce/sidekick.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
+#include "herald/docker/client.hpp"
 #include "herald/registry/layout.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <memory>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace herald::commands {
@@ -36,11 +41,20 @@ struct AnnounceOptions {
   std::string check_timeout = "1s";
   int rise = 2;
   int fall = 3;
+  std::string docker;         ///< --docker CONTAINER
+  std::string container_port; ///< --container-port
+  bool follow = false;
+  bool docker_events = false; ///< registrator mode
+  std::string node;           ///< --node, owner of registrator-mode registrations
 };
 
 constexpr const char* k_footer = R"(Examples:
   herald announce web@1 --port 3000
       keep /services/web/web/web@1 = $COREOS_PRIVATE_IPV4:3000 alive (ttl 60s, refresh 20s)
+  herald announce web@1 --docker web-1 --container-port 3000 --follow
+      announce the host port Docker published for the container's port 3000, follow restarts
+  herald announce --docker-events
+      registrator mode: register every container with SERVICE_NAME or a herald.service label
   herald announce api@2 --addr 10.0.0.7:8080 --check-http http://127.0.0.1:8080/health
       announce only while the health check passes
   herald --registry etcd2://10.0.0.1:2379 announce web@1 --port 3000 --key '/services/clusters/{app}' --once
@@ -48,7 +62,84 @@ constexpr const char* k_footer = R"(Examples:
 
 Stops on SIGTERM/SIGINT: deregisters and exits 0. See herald-announce(1).)";
 
+/// The registry of the stop-time deregistration: short timeouts, not bound to the stop token.
+announce::RegistryOpener cleanup_opener(const cli::Connection& connection) {
+  return [url = connection.url, options = connection.options] {
+    registry::Options cleanup = options;
+    cleanup.stop = nullptr;
+    cleanup.connect_timeout = std::min(cleanup.connect_timeout, std::chrono::milliseconds(1000));
+    cleanup.request_timeout = std::min(cleanup.request_timeout, std::chrono::milliseconds(2000));
+    return registry::open(url, cleanup);
+  };
+}
+
+std::string default_node_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    throw Error(ErrorKind::config, "cannot read this machine's host name: pass --node NAME");
+  }
+  return host;
+}
+
+int run_registrator(const AnnounceOptions& opts, const cli::GlobalOptions& global) {
+  if (!opts.name.empty() || !opts.docker.empty() || !opts.address.addr.empty() ||
+      !opts.address.port.empty() || !opts.key.key_template.empty() || opts.once ||
+      !opts.check_http.empty() || !opts.check_tcp.empty()) {
+    throw Error(ErrorKind::usage,
+                "--docker-events registers every container that asks for it: drop APP@INSTANCE, "
+                "--docker, --addr, --port, --key, --once and --check-*");
+  }
+  announce::RegistratorOptions options;
+  options.node = opts.node.empty() ? default_node_name() : opts.node;
+  // The node starts every instance ID (NODE:CONTAINER:PORT) and marks ownership, so it must be a
+  // valid instance name without ':'.
+  if (options.node.find(':') != std::string::npos || !is_valid_app_name(options.node)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid node name '{}': use letters, digits, '-', '_' and '.' "
+                            "(pass --node NAME)",
+                            options.node));
+  }
+  // resolve_key rejects a prefix without the leading '/' with the same message as announce's.
+  announce::resolve_key(opts.key, InstanceName{"app", "instance"});
+  options.prefix = opts.key.prefix;
+  options.format = registry::parse_value_format(opts.value_format);
+  options.tags = opts.tags;
+  announce::Timing timing = announce::resolve_timing(opts.ttl, opts.refresh);
+  options.ttl = timing.ttl;
+  options.refresh = timing.refresh;
+  options.node_address = announce::node_address(opts.address.host);
+
+  StopToken stop;
+  install_stop_signals(stop);
+  docker::ClientOptions docker_options;
+  docker_options.stop = &stop;
+  docker::Client docker = docker::open_client(docker_options);
+  docker::Client events = docker::open_client(docker_options);
+
+  cli::Connection connection = cli::resolve_connection(global);
+  registry::Options registry_options = connection.options;
+  registry_options.stop = &stop;
+  std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
+
+  announce::Registrator registrator(*registry, docker, events, options, stop);
+  registrator.set_cleanup(cleanup_opener(connection));
+  announce::Notifier notifier;
+  registrator.set_notifier(&notifier);
+  registrator.run();
+  return 0;
+}
+
 int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) {
+  if (opts.docker_events) {
+    return run_registrator(opts, global);
+  }
+  if (opts.name.empty()) {
+    throw Error(ErrorKind::usage, "announce needs APP@INSTANCE (or --docker-events for "
+                                  "registrator mode)");
+  }
+  if (opts.docker.empty() && (!opts.container_port.empty() || opts.follow)) {
+    throw Error(ErrorKind::usage, "--container-port and --follow go with --docker CONTAINER");
+  }
   // Everything the user typed is checked before the registry is opened: a bad flag never leaves
   // a half-written registration behind.
   InstanceName name = parse_instance_name(opts.name);
@@ -69,13 +160,55 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
   } else if (!opts.check_tcp.empty()) {
     probe = announce::make_tcp_probe(opts.check_tcp, sidekick_options.probe.timeout, &stop);
   }
+  sidekick_options.refresh = timing.refresh;
+  cli::Connection connection = cli::resolve_connection(global);
+
+  if (!opts.docker.empty()) {
+    if (!opts.address.addr.empty() || !opts.address.port.empty()) {
+      throw Error(ErrorKind::usage, "--docker reads the port from the container: drop --addr "
+                                    "and --port (--host still names this node's address)");
+    }
+    announce::ContainerSidekickOptions container;
+    container.container = opts.docker;
+    container.container_port = opts.container_port;
+    container.node_address = announce::node_address(opts.address.host);
+    container.follow = opts.follow;
+    container.once = opts.once;
+    container.sidekick = sidekick_options;
+    container.registration_for = [=](const HostPort& address) {
+      return announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
+    };
+    container.open_registry = [connection](const StopToken& generation) {
+      registry::Options options = connection.options;
+      options.stop = &generation;
+      return registry::open(connection.url, options);
+    };
+    if (probe) {
+      container.make_probe =
+          [opts, timeout = sidekick_options.probe.timeout](const StopToken& generation) {
+            return !opts.check_http.empty()
+                       ? announce::make_http_probe(opts.check_http, timeout, &generation)
+                       : announce::make_tcp_probe(opts.check_tcp, timeout, &generation);
+          };
+    }
+    container.cleanup = cleanup_opener(connection);
+    install_stop_signals(stop);
+    docker::ClientOptions docker_options;
+    docker_options.stop = &stop;
+    docker::Client docker = docker::open_client(docker_options);
+    docker::Client events = docker::open_client(docker_options);
+    announce::Notifier notifier;
+    announce::ContainerSidekick sidekick(docker, events, std::move(container), stop, &notifier);
+    sidekick.check();
+    sidekick.run();
+    return 0;
+  }
+
   HostPort address = announce::resolve_address(opts.address, name);
   sidekick_options.registration =
       announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
-  sidekick_options.refresh = timing.refresh;
   install_stop_signals(stop);
 
-  cli::Connection connection = cli::resolve_connection(global);
   registry::Options registry_options = connection.options;
   registry_options.stop = &stop;
   std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
@@ -89,13 +222,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
 
   // The deregistration on stop runs after the token fired, so it needs a registry of its own
   // with short timeouts: systemd's stop timeout must never be the one that ends us.
-  sidekick.set_cleanup([url = connection.url, options = connection.options] {
-    registry::Options cleanup = options;
-    cleanup.stop = nullptr;
-    cleanup.connect_timeout = std::min(cleanup.connect_timeout, std::chrono::milliseconds(1000));
-    cleanup.request_timeout = std::min(cleanup.request_timeout, std::chrono::milliseconds(2000));
-    return registry::open(url, cleanup);
-  });
+  sidekick.set_cleanup(cleanup_opener(connection));
   announce::Notifier notifier;
   sidekick.set_notifier(&notifier);
   sidekick.run();
@@ -109,8 +236,9 @@ Command add_announce(CLI::App& app, const cli::GlobalOptions& global) {
   CLI::App* cmd = app.add_subcommand(
       "announce", "Register APP@INSTANCE in the registry and keep it registered until stopped");
   cmd->footer(k_footer);
-  cmd->add_option("name", opts->name, "The instance, as systemd names it: APP@INSTANCE (%p@%i)")
-      ->required();
+  cmd->add_option("name", opts->name,
+                  "The instance, as systemd names it: APP@INSTANCE (%p@%i); "
+                  "omitted with --docker-events");
 
   auto* where = "Address (one of --addr, or --port with a host)";
   auto* addr = cmd->add_option("--addr", opts->address.addr, "HOST:PORT to announce")->group(where);
@@ -122,6 +250,32 @@ Command add_announce(CLI::App& app, const cli::GlobalOptions& global) {
   auto* host =
       cmd->add_option("--host", opts->address.host, "Host to announce with --port")->group(where);
   addr->excludes(port)->excludes(host);
+
+  auto* docker = "Docker (the address comes from a container's published port)";
+  auto* container =
+      cmd->add_option("--docker", opts->docker,
+                      "Announce the host port this container (name or id) publishes; waits for "
+                      "it to run, withdraws when it stops [env DOCKER_HOST]")
+          ->group(docker);
+  container->excludes(addr)->excludes(port);
+  cmd->add_option("--container-port", opts->container_port,
+                  "The container's port to announce (3000, 53/udp); default: the one port it "
+                  "publishes")
+      ->group(docker);
+  cmd->add_flag("--follow", opts->follow,
+                "After the container stops, wait for it to run again instead of exiting")
+      ->group(docker);
+  auto* events =
+      cmd->add_flag("--docker-events", opts->docker_events,
+                    "Registrator mode: register every container of this node that asks for it "
+                    "(SERVICE_NAME, herald.service, ...) until it stops")
+          ->group(docker);
+  events->excludes(container)->excludes(addr)->excludes(port);
+  cmd->add_option("--node", opts->node,
+                  "With --docker-events: this node's name, the start of every instance ID and "
+                  "the owner of the registrations (default: the host name)")
+      ->needs(events)
+      ->group(docker);
 
   auto* keys = "Key and value";
   auto* prefix = cmd->add_option("--prefix", opts->key.prefix,
