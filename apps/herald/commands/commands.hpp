@@ -27,6 +27,9 @@ Command add_completion(CLI::App& app, const cli::GlobalOptions& global);
 /// `herald render`: confd templates rendered from the registry, checked, installed, reloaded.
 Command add_render(CLI::App& app, const cli::GlobalOptions& global);
 
+/// `herald route ls [APP...]`: the instances the router sees, as a table, JSON or YAML.
+Command add_route_ls(CLI::App& app, const cli::GlobalOptions& global);
+
 /// Every command of herald, wired onto `app`. Options structs are owned by the closures.
 std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
 
