@@ -25,4 +25,14 @@ TEST_CASE("an unknown command is a usage error with exit code 2") {
   CHECK(r.err.find("--help") != std::string::npos);
 }
 
+TEST_CASE("render --onetime with --watch or --interval is a usage error with exit code 2") {
+  for (const char* mode : {"--watch", "--interval=5s"}) {
+    auto r = run({herald_bin(), "render", "--onetime", mode, "--template", "t.tmpl", "--dest",
+                  "out.conf", "--keys", "/services/web"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--onetime") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
 TEST_SUITE_END();

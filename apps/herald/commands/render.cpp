@@ -168,10 +168,10 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
       cmd->add_flag("--watch", opts->watch,
                     "Keep rendering: one registry watch for all resources, resumed after outages")
           ->group(when);
-  cmd->add_option("--interval", opts->interval,
-                  "Keep rendering: read the registry every DURATION (e.g. 30s)")
-      ->excludes(watch)
-      ->group(when);
+  auto* interval = cmd->add_option("--interval", opts->interval,
+                                   "Keep rendering: read the registry every DURATION (e.g. 30s)")
+                       ->excludes(watch)
+                       ->group(when);
   cmd->add_option("--wait", opts->wait,
                   "With --watch: render MIN after the last change of a burst, at most MAX after "
                   "its first (MIN[:MAX], e.g. 1s:5s; MAX defaults to 4xMIN) [default: none]")
@@ -179,6 +179,7 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
   cmd->add_flag("--onetime", opts->onetime,
                 "Render once and exit (the default; accepted for confd's -onetime)")
       ->excludes(watch)
+      ->excludes(interval)
       ->group(when);
 
   auto* output = "Output and safety";
