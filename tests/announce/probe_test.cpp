@@ -1,6 +1,7 @@
 #include "herald/announce/probe.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
+#include "support/listener.hpp"
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -13,47 +14,10 @@
 
 using namespace herald;
 using namespace herald::announce;
+using herald::test::Listener;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A TCP listener on 127.0.0.1 (an ephemeral port) that can be closed and reopened.
-class Listener {
-public:
-  Listener() { open(0); }
-  ~Listener() { close(); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-
-  int port() const { return m_port; }
-  void close() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-      m_fd = -1;
-    }
-  }
-  void reopen() { open(m_port); }
-
-private:
-  void open(int port) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(m_fd >= 0);
-    int one = 1;
-    ::setsockopt(m_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(::listen(m_fd, 16) == 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-  }
-
-  int m_fd = -1;
-  int m_port = 0;
-};
 
 /// A cpp-httplib server on 127.0.0.1 whose /health answers with `status`.
 class HealthServer {

@@ -1,6 +1,7 @@
 #include "support/etcd_server.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/listener.hpp"
 
 #include <arpa/inet.h>
 #include <chrono>
@@ -76,28 +77,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-std::string base64(const std::string& in) {
-  static const char* k_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k_chars[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) {
-    out.push_back(k_chars[((val << 8) >> (bits + 8)) & 0x3F]);
-  }
-  while (out.size() % 4 != 0) {
-    out.push_back('=');
-  }
-  return out;
-}
-
 /// What a member says about a key from its own copy of the data (no quorum needed, so it still
 /// answers while the cluster elects a new leader): true present, false absent, nullopt when it
 /// did not answer.
@@ -120,44 +99,6 @@ std::optional<bool> local_presence(const EtcdServer& member, Api api, const std:
   }
   return std::nullopt;
 }
-
-/// A TCP listener on 127.0.0.1 that a health check can find open or closed.
-class Listener {
-public:
-  Listener() { open(0); }
-  ~Listener() { close(); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-
-  int port() const { return m_port; }
-  void close() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-      m_fd = -1;
-    }
-  }
-  void reopen() { open(m_port); }
-
-private:
-  void open(int port) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(m_fd >= 0);
-    int one = 1;
-    ::setsockopt(m_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(::listen(m_fd, 64) == 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-  }
-
-  int m_fd = -1;
-  int m_port = 0;
-};
 
 /// A unix datagram socket standing in for systemd's NOTIFY_SOCKET.
 class NotifySocket {

@@ -1,6 +1,7 @@
 #include "support/consul_double.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/listener.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -74,42 +75,6 @@ bool web1_registered(const ConsulDouble& consul) {
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-/// A TCP listener on 127.0.0.1 for --check-tcp; close() makes connects fail.
-class Listener {
-public:
-  Listener() { open(0); }
-  ~Listener() { close(); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-
-  int port() const { return m_port; }
-  void open(int port) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); // herald must not inherit it
-    REQUIRE(m_fd >= 0);
-    int one = 1;
-    ::setsockopt(m_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(m_fd, 64) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-  }
-  void close() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-      m_fd = -1;
-    }
-  }
-
-private:
-  int m_fd = -1;
-  int m_port = 0;
-};
 
 } // namespace
 
@@ -191,7 +156,7 @@ TEST_CASE("a failing --check-tcp turns the consul check critical with the probe'
   CHECK(routable.is_array());
   CHECK(routable.empty());
 
-  app.open(port);
+  app.reopen();
   CHECK(eventually([&] { return web1_status(consul) == "passing"; }, 5s));
 
   // Withdrawn again, then stopped: the critical service does not outlive its sidekick.

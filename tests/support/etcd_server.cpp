@@ -8,12 +8,10 @@
 
 namespace herald::test {
 
-namespace {
-
 std::string base64(const std::string& in) {
   static const char* k_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  int val = 0;
+  unsigned val = 0; // only the low bits matter; unsigned so long inputs wrap instead of overflow
   int bits = -6;
   for (unsigned char c : in) {
     val = (val << 8) + c;
@@ -34,7 +32,7 @@ std::string base64(const std::string& in) {
 
 std::string unbase64(const std::string& in) {
   std::string out;
-  int val = 0;
+  unsigned val = 0;
   int bits = -8;
   for (unsigned char c : in) {
     int d;
@@ -51,7 +49,7 @@ std::string unbase64(const std::string& in) {
     } else {
       break;
     }
-    val = (val << 6) + d;
+    val = (val << 6) + static_cast<unsigned>(d);
     bits += 6;
     if (bits >= 0) {
       out.push_back(static_cast<char>((val >> bits) & 0xFF));
@@ -60,6 +58,8 @@ std::string unbase64(const std::string& in) {
   }
   return out;
 }
+
+namespace {
 
 std::string etcd_binary() {
   std::string bin = find_program("etcd");
