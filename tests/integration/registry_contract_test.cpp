@@ -9,13 +9,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
-#include <nlohmann/json.hpp>
 #include <chrono>
+#include <cstdio>
 #include <doctest/doctest.h>
 #include <functional>
 #include <httplib.h>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 using namespace herald;
@@ -625,6 +625,43 @@ TEST_CASE("etcd3 spends no request on /version when the /v3 gateway answers") {
   CHECK(registry->list("/gw").entries.size() == 1);
   CHECK(front.version_requests() == 0);
   CHECK(front.v3_requests() == 3);
+}
+
+TEST_CASE("etcd3 list reads through the JSON gateway where gRPC is not served") {
+  // list() asks etcd's gRPC API first; this front speaks HTTP/1.1 only, like a JSON-only proxy.
+  EtcdServer server;
+  GatewayFront front(server.client_port(), false);
+  auto registry = open(front.url(), Options{});
+  registry->put("/gw/a", "1");
+  registry->put("/gw/b", "2");
+  auto first = registry->list("/gw");
+  REQUIRE(first.entries.size() == 2);
+  CHECK(first.entries[1].value == "2");
+  CHECK(first.index > 0);
+  registry->put("/gw/c", "3");
+  CHECK(registry->list("/gw").entries.size() == 3);
+  CHECK(front.v3_requests() == 5); // three puts, two ranges
+}
+
+TEST_CASE("etcd3 list carries binary values, leases and revisions exactly") {
+  EtcdServer server;
+  auto registry = open(server.v3_url(), Options{});
+  const std::string binary("\x00\xff\n{\"a\"}", 7);
+  registry->put("/bin/raw", binary);
+  auto reg = registration("web", "1", "10.0.0.5:3000", 30s);
+  reg.key = "/bin/leased";
+  registry->register_instance(reg);
+  auto snapshot = registry->list("/bin");
+  REQUIRE(snapshot.entries.size() == 2);
+  CHECK(snapshot.entries[0].key == "/bin/leased");
+  CHECK(snapshot.entries[0].value == "10.0.0.5:3000");
+  CHECK(snapshot.entries[0].lease != 0);
+  CHECK(snapshot.entries[1].key == "/bin/raw");
+  CHECK(snapshot.entries[1].value == binary);
+  CHECK(snapshot.entries[1].lease == 0);
+  CHECK(snapshot.entries[1].create_index > 0);
+  CHECK(snapshot.entries[1].modify_index < snapshot.entries[0].modify_index);
+  CHECK(snapshot.index == snapshot.entries[0].modify_index);
 }
 
 TEST_CASE("etcd3 falls back to the /v3beta gateway of etcd 3.3 after one /version request") {

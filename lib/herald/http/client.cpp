@@ -336,6 +336,17 @@ struct Client::Impl {
     const Endpoint& endpoint = endpoints[index];
     set_option(easy.get(), CURLOPT_UNIX_SOCKET_PATH,
                endpoint.unix_socket.empty() ? nullptr : endpoint.unix_socket.c_str());
+    if (options.http2) {
+      // gRPC servers speak HTTP/2 from the first byte on plain TCP; over TLS ALPN agrees on it.
+      set_option(easy.get(), CURLOPT_HTTP_VERSION,
+                 static_cast<long>(endpoint.scheme == "https"
+                                       ? CURL_HTTP_VERSION_2TLS
+                                       : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+      // libcurl 7.88 (Debian 12) fails the second request on a kept HTTP/2 connection when the
+      // same easy handle is added to the multi handle again ("Error in the HTTP2 framing
+      // layer"): one connection per request instead.
+      set_option(easy.get(), CURLOPT_FORBID_REUSE, 1L);
+    }
     configured = index;
   }
 

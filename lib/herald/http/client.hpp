@@ -49,6 +49,10 @@ struct ClientOptions {
   TlsOptions tls;
   /// "Name: value" headers sent with every request (e.g. an auth token). Never logged.
   std::vector<std::string> default_headers;
+  /// Speak HTTP/2 (prior knowledge on http://, ALPN on https://), as gRPC needs; HTTP/1.1
+  /// otherwise. Trailers (gRPC's status) arrive in Response::headers after the body. Each
+  /// request opens its own connection (libcurl 7.88 cannot reuse one: see client.cpp).
+  bool http2 = false;
   /// When set, an in-flight request is aborted as soon as a stop is requested and send()/stream()
   /// throw Error(cancelled).
   const StopToken* stop = nullptr;
