@@ -2,15 +2,14 @@
 
 #include "herald/core/error.hpp"
 
-#include <fmt/chrono.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
 
 namespace herald::log {
 
@@ -53,6 +52,24 @@ const char* level_name(spdlog::level::level_enum level) {
   }
 }
 
+/// `time` in UTC as 2026-11-23T09:12:00 (with ".123" milliseconds when asked). Computed from the
+/// epoch with <chrono>'s calendar: glibc's gmtime would first load the time-zone database
+/// (/etc/localtime), which UTC does not need and a one-shot command should not pay for.
+std::string utc_timestamp(std::chrono::system_clock::time_point time, bool millis) {
+  using namespace std::chrono;
+  auto day = floor<days>(time);
+  year_month_day date{day};
+  hh_mm_ss<milliseconds> clock{floor<milliseconds>(time - day)};
+  std::string text =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                  clock.hours().count(), clock.minutes().count(), clock.seconds().count());
+  if (millis) {
+    text += fmt::format(".{:03}", clock.subseconds().count());
+  }
+  return text;
+}
+
 /// Writes each message as one line to stderr in the chosen format; one write per line so lines
 /// of concurrent processes sharing a journal stream never interleave.
 class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -69,19 +86,15 @@ protected:
       break;
     case Format::json: {
       nlohmann::json j;
-      j["ts"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(msg.time)));
+      j["ts"] = utc_timestamp(msg.time, false) + "Z";
       j["level"] = level_name(msg.level);
       j["msg"] = text;
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       break;
     }
     case Format::text: {
-      auto since_epoch = msg.time.time_since_epoch();
-      auto millis =
-          std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
-      line = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z {:<5} {}\n",
-                         fmt::gmtime(std::chrono::system_clock::to_time_t(msg.time)), millis,
-                         level_name(msg.level), text);
+      line =
+          fmt::format("{}Z {:<5} {}\n", utc_timestamp(msg.time, true), level_name(msg.level), text);
       break;
     }
     }
