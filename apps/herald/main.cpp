@@ -5,10 +5,12 @@
 #include "herald/version.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <cstdio>
 #include <exception>
+#include <fmt/format.h>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -33,6 +35,32 @@ std::string command_name(const CLI::App& app) {
   return name;
 }
 
+/// "announce" or "deregister" when that is the command `argv` names, else "". Those one-shot
+/// commands then build only their own flags instead of the whole CLI model (the other commands'
+/// options are most of the set-up work in main). Only global options with a value may come before
+/// the command word; anything else (--help, --version, an unknown option, a value that looks like
+/// an option) returns "" and gets the full model, so CLI11 parses exactly as it always did.
+std::string_view lone_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("--") || arg == "--") {
+      return (arg == "announce" || arg == "deregister") ? arg : std::string_view{};
+    }
+    std::size_t equals = arg.find('=');
+    const CLI::Option* option = app.get_option_no_throw(std::string(arg.substr(0, equals)));
+    if (option == nullptr || option->get_type_size_min() == 0) {
+      return {};
+    }
+    if (equals == std::string_view::npos) {
+      if (i + 1 >= argc || argv[i + 1][0] == '-') {
+        return {};
+      }
+      ++i; // the option's value
+    }
+  }
+  return {};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -47,7 +75,15 @@ int main(int argc, char** argv) {
 
   cli::GlobalOptions global;
   commands::add_global_options(app, global);
-  std::vector<commands::Command> all = commands::add_all(app, global);
+  std::vector<commands::Command> all;
+  std::string_view lone = lone_command(app, argc, argv);
+  if (lone == "announce") {
+    all.push_back(commands::add_announce(app, global));
+  } else if (lone == "deregister") {
+    all.push_back(commands::add_deregister(app, global));
+  } else {
+    all = commands::add_all(app, global);
+  }
 
   try {
     app.parse(argc, argv);
