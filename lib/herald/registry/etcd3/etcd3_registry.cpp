@@ -6,10 +6,18 @@
 #include "herald/registry/etcd3/etcd3_json.hpp"
 #include "herald/registry/layout.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <fmt/format.h>
+#include <limits>
 #include <map>
+#include <mutex>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <thread>
+#include <unistd.h>
 #include <utility>
 
 namespace herald::registry {
@@ -60,7 +68,8 @@ long http_status_for_grpc(int code) {
   }
 }
 
-// A watch whose request timeout fires this close to max_wait ended on time, not on a problem.
+// A watch stream whose request timeout fires this close to its lifetime ended on time, not on a
+// problem.
 constexpr std::chrono::milliseconds k_watch_slack{50};
 
 http::ClientOptions client_options(const Options& options) {
@@ -124,6 +133,199 @@ std::size_t count_v2_leaves(const nlohmann::json& node) {
   }
   return count;
 }
+
+// A kept-open watch stream is renewed after this long, as the one-request watches were after the
+// loop's watch_timeout: a connection that died without a FIN or RST is noticed, and a client of
+// several endpoints returns to the one the other requests use.
+constexpr std::chrono::milliseconds k_stream_lifetime{60000};
+
+/// An eventfd the stream thread signals and the waiting caller polls beside its stop token.
+class WakeFd {
+public:
+  WakeFd() : m_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (m_fd < 0) {
+      throw Error(ErrorKind::internal, "cannot create the etcd watch stream's eventfd");
+    }
+  }
+  ~WakeFd() { ::close(m_fd); }
+  WakeFd(const WakeFd&) = delete;
+  WakeFd& operator=(const WakeFd&) = delete;
+
+  int fd() const { return m_fd; }
+  void signal() const {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(m_fd, &one, sizeof one);
+  }
+  void drain() const {
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto n = ::read(m_fd, &count, sizeof count);
+  }
+
+private:
+  int m_fd;
+};
+
+/// How a watch stream ended, for Etcd3Registry::watch() to judge in the caller's thread.
+struct StreamEnd {
+  http::Response response;           ///< the gateway's answer (a non-2xx status has a body)
+  std::optional<std::string> ended;  ///< why the server ended the watch without events
+  std::optional<Error> malformed;    ///< a line that was not a watch message
+  std::optional<Error> failure;      ///< what http::Client::stream() threw
+  std::int64_t compact_revision = 0; ///< > 0: the start revision was compacted (resync)
+};
+
+/// One POST /v3/watch kept open on a connection and a thread of its own across
+/// Etcd3Registry::watch() calls, so that changes made while the caller renders are already
+/// queued when it asks again. A watch created per call cost a new connection and gateway stream
+/// each time and, when a change landed before the new watch existed, up to 100 ms more: etcd
+/// serves a watch that starts in the past from a catch-up loop that runs every 100 ms.
+class WatchStream {
+public:
+  WatchStream(std::vector<http::Endpoint> endpoints, http::ClientOptions options,
+              std::string prefix, http::Request request, std::int64_t after_index)
+      : m_prefix(std::move(prefix)), m_delivered(after_index),
+        m_started(std::chrono::steady_clock::now()) {
+    options.stop = &m_cancel;
+    m_client = std::make_unique<http::Client>(std::move(endpoints), std::move(options));
+    m_thread = std::thread([this, request = std::move(request)] { run(request); });
+  }
+  ~WatchStream() {
+    m_cancel.request();
+    m_thread.join();
+  }
+  WatchStream(const WatchStream&) = delete;
+  WatchStream& operator=(const WatchStream&) = delete;
+
+  const std::string& prefix() const { return m_prefix; }
+  /// The index of the last event handed out (the after_index a continuing caller passes).
+  std::int64_t delivered() const { return m_delivered; }
+  std::chrono::steady_clock::time_point started() const { return m_started; }
+
+  /// Waits until events are queued or the stream ended (true), or until `deadline` passes
+  /// (false). Throws Error(cancelled) when `stop` fires.
+  bool wait(std::chrono::steady_clock::time_point deadline, const StopToken* stop) {
+    while (true) {
+      {
+        std::lock_guard lock(m_mutex);
+        if (!m_events.empty() || m_end) {
+          return true;
+        }
+      }
+      if (stop != nullptr && stop->requested()) {
+        throw Error(ErrorKind::cancelled, fmt::format("etcd watch of '{}': interrupted", m_prefix));
+      }
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return false;
+      }
+      std::array<pollfd, 2> fds{};
+      fds[0] = pollfd{m_wake.fd(), POLLIN, 0};
+      nfds_t count = 1;
+      if (stop != nullptr) {
+        fds[1] = pollfd{stop->fd(), POLLIN, 0};
+        count = 2;
+      }
+      int ready = ::poll(
+          fds.data(), count,
+          static_cast<int>(std::min<std::int64_t>(left.count(), std::numeric_limits<int>::max())));
+      if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
+        m_wake.drain();
+      }
+    }
+  }
+
+  /// Hands out the queued events (in order); the batch index is the newest of them.
+  WatchBatch take(std::int64_t after_index) {
+    WatchBatch batch;
+    batch.index = after_index;
+    {
+      std::lock_guard lock(m_mutex);
+      batch.events.swap(m_events);
+    }
+    for (const auto& event : batch.events) {
+      batch.index = std::max(batch.index, event.kv.modify_index);
+    }
+    m_delivered = batch.index;
+    return batch;
+  }
+
+  /// How the stream ended, once it did and every event before the end was handed out.
+  std::optional<StreamEnd> end() {
+    std::lock_guard lock(m_mutex);
+    if (!m_events.empty() || !m_end) {
+      return std::nullopt;
+    }
+    return m_end;
+  }
+
+private:
+  void run(const http::Request& request) {
+    StreamEnd end;
+    auto on_line = [&](std::string_view line) {
+      if (trim(line).empty()) {
+        return true;
+      }
+      WatchMessage message;
+      try {
+        message = parse_watch_message(line);
+      } catch (const Error& e) {
+        end.malformed = e;
+        return false;
+      }
+      if (!message.error.empty()) {
+        end.ended = message.error;
+        return false;
+      }
+      if (message.compact_revision > 0) {
+        // History before the start revision is gone: the caller must list() again.
+        end.compact_revision = message.compact_revision;
+        return false;
+      }
+      if (message.canceled) {
+        end.ended = message.cancel_reason.empty() ? "canceled" : message.cancel_reason;
+        return false;
+      }
+      bool queued = false;
+      {
+        std::lock_guard lock(m_mutex);
+        for (auto& event : message.events) {
+          if (key_in_dir(event.kv.key, m_prefix)) {
+            m_events.push_back(std::move(event));
+            queued = true;
+          }
+        }
+      }
+      if (queued) {
+        m_wake.signal();
+      }
+      return true;
+    };
+    try {
+      end.response = m_client->stream(request, on_line);
+    } catch (const Error& e) {
+      end.failure = e;
+    } catch (const std::exception& e) {
+      end.failure = Error(ErrorKind::internal, fmt::format("etcd watch stream: {}", e.what()));
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      m_end = std::move(end);
+    }
+    m_wake.signal();
+  }
+
+  const std::string m_prefix;
+  std::int64_t m_delivered; ///< caller's thread only
+  std::chrono::steady_clock::time_point m_started;
+  StopToken m_cancel; ///< ends the stream when this is destroyed
+  WakeFd m_wake;
+  std::unique_ptr<http::Client> m_client; ///< used by the stream thread only
+  std::mutex m_mutex;                     ///< guards m_events and m_end
+  std::vector<Event> m_events;
+  std::optional<StreamEnd> m_end;
+  std::thread m_thread; ///< declared last: started once all else exists
+};
 
 /// etcd v3 through its JSON gateway. One lease per registration, kept here (key -> lease ID).
 class Etcd3Registry final : public Registry {
@@ -207,6 +409,8 @@ private:
 
   std::int64_t grant_lease(std::chrono::seconds ttl);
   void revoke_lease_quietly(std::int64_t id);
+  std::unique_ptr<WatchStream> open_watch_stream(std::string_view prefix,
+                                                 std::int64_t after_index) const;
 
   std::string m_description;
   http::ClientOptions m_client_options;
@@ -221,6 +425,7 @@ private:
   std::string m_api_prefix = "/v3";
   bool m_api_prefix_known = false; ///< a request under m_api_prefix succeeded
   std::map<std::string, std::int64_t, std::less<>> m_leases; ///< registered key -> its lease
+  std::unique_ptr<WatchStream> m_watch_stream; ///< watch()'s stream, kept open between calls
 };
 
 // One page of a range, over gRPC unless the endpoint does not serve it. `request.limit` is set
@@ -541,80 +746,47 @@ std::optional<std::size_t> Etcd3Registry::count_in_other_keyspace(std::string_vi
 WatchBatch Etcd3Registry::watch(std::string_view prefix, std::int64_t after_index,
                                 std::chrono::milliseconds max_wait) {
   ensure_token();
-  const std::string body = watch_create_request(prefix, after_index + 1).dump();
+  auto deadline = std::chrono::steady_clock::now() + max_wait;
+  // A caller continuing where the last batch ended finds the stream open and its changes queued;
+  // any other prefix or index (a first watch, a re-list) starts a stream from there.
+  if (m_watch_stream &&
+      (m_watch_stream->prefix() != prefix || m_watch_stream->delivered() != after_index)) {
+    m_watch_stream.reset();
+  }
   bool prefix_retried = false;
   bool reauthenticated = false;
-  auto started = std::chrono::steady_clock::now();
   while (true) {
-    http::Request request = make_request("/watch", body);
-    // The stream stays open until an event: the request timeout bounds the wait. A zero
-    // max_wait asks only for what is pending, as the etcd2 backend does.
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    request.timeout = std::max(max_wait - elapsed, std::chrono::milliseconds(1));
-
-    WatchBatch batch;
-    batch.index = after_index;
-    bool finished = false;
-    std::optional<std::string> ended; // why the server ended the watch without events
-    std::optional<Error> malformed;   // kept, not thrown: the handler runs inside libcurl
-    auto on_line = [&](std::string_view line) {
-      if (trim(line).empty()) {
-        return true;
-      }
-      WatchMessage message;
-      try {
-        message = parse_watch_message(line);
-      } catch (const Error& e) {
-        malformed = e;
-        return false;
-      }
-      if (!message.error.empty()) {
-        ended = message.error;
-        return false;
-      }
-      if (message.compact_revision > 0) {
-        // History before the start revision is gone: the caller must list() again.
-        batch.resync = true;
-        batch.index = message.compact_revision;
-        finished = true;
-        return false;
-      }
-      if (message.canceled) {
-        ended = message.cancel_reason.empty() ? "canceled" : message.cancel_reason;
-        return false;
-      }
-      for (auto& event : message.events) {
-        if (key_in_dir(event.kv.key, prefix)) {
-          batch.index = std::max(batch.index, event.kv.modify_index);
-          batch.events.push_back(std::move(event));
-        }
-      }
-      if (!batch.events.empty()) {
-        finished = true;
-        return false;
-      }
-      return true;
-    };
-
-    http::Response response;
-    try {
-      response = m_client.stream(request, on_line);
-    } catch (const Error& e) {
-      auto waited = std::chrono::steady_clock::now() - started;
-      if (e.kind() == ErrorKind::temporary && waited + k_watch_slack >= max_wait && !finished) {
-        WatchBatch quiet;
-        quiet.index = after_index;
-        return quiet;
-      }
-      throw;
+    if (!m_watch_stream) {
+      m_watch_stream = open_watch_stream(prefix, after_index);
     }
-    if (finished) {
+    if (!m_watch_stream->wait(deadline, m_client_options.stop)) {
+      WatchBatch quiet; // max_wait passed; the stream stays open for the next call
+      quiet.index = after_index;
+      return quiet;
+    }
+    std::optional<StreamEnd> end = m_watch_stream->end();
+    if (!end) {
+      return m_watch_stream->take(after_index);
+    }
+    auto age = std::chrono::steady_clock::now() - m_watch_stream->started();
+    m_watch_stream.reset();
+    if (end->compact_revision > 0) {
+      WatchBatch batch;
+      batch.resync = true;
+      batch.index = end->compact_revision;
       return batch;
     }
-    if (malformed) {
-      throw *malformed;
+    if (end->failure) {
+      if (end->failure->kind() == ErrorKind::temporary &&
+          age + k_watch_slack >= k_stream_lifetime) {
+        continue; // the stream reached its lifetime: renewed from the same index
+      }
+      throw *end->failure;
     }
+    if (end->malformed) {
+      throw *end->malformed;
+    }
+    const http::Response& response = end->response;
     if (!response.ok()) {
       auto error = parse_gateway_error(response.body);
       if (!prefix_retried && is_missing_path(response, error)) {
@@ -627,34 +799,50 @@ WatchBatch Etcd3Registry::watch(std::string_view prefix, std::int64_t after_inde
         authenticate();
         continue;
       }
-      throw_error(request, response, error);
+      throw_error(make_request("/watch", watch_create_request(prefix, after_index + 1).dump()),
+                  response, error);
     }
     m_api_prefix_known = true;
-    if (ended) {
-      if (is_invalid_token(*ended) && can_reauthenticate() && !reauthenticated) {
+    if (end->ended) {
+      const std::string& ended = *end->ended;
+      if (is_invalid_token(ended) && can_reauthenticate() && !reauthenticated) {
         reauthenticated = true;
         authenticate();
         continue;
       }
-      if (is_auth_required(*ended) || is_invalid_token(*ended)) {
+      if (is_auth_required(ended) || is_invalid_token(ended)) {
         throw Error(ErrorKind::config,
                     fmt::format("etcd at {} requires authentication to watch '{}': pass --user "
                                 "NAME and --password-file FILE",
                                 response.endpoint, prefix));
       }
-      if (ended->find("permission denied") != std::string::npos) {
+      if (ended.find("permission denied") != std::string::npos) {
         throw Error(ErrorKind::config,
                     fmt::format("etcd at {} denied user '{}' a watch of '{}': grant it read "
                                 "access to that prefix",
                                 response.endpoint, m_user, prefix));
       }
       throw Error(ErrorKind::unavailable, fmt::format("etcd at {} ended the watch of '{}': {}",
-                                                      response.endpoint, prefix, *ended));
+                                                      response.endpoint, prefix, ended));
     }
     throw Error(ErrorKind::unavailable,
                 fmt::format("etcd at {} closed the watch stream of '{}' without an event",
                             response.endpoint, prefix));
   }
+}
+
+std::unique_ptr<WatchStream> Etcd3Registry::open_watch_stream(std::string_view prefix,
+                                                              std::int64_t after_index) const {
+  http::Request request =
+      make_request("/watch", watch_create_request(prefix, after_index + 1).dump());
+  request.timeout = k_stream_lifetime;
+  // The stream starts at the endpoint the other requests found answering.
+  std::vector<http::Endpoint> endpoints = m_client.endpoints();
+  std::string current = m_client.current_endpoint().str();
+  std::stable_partition(endpoints.begin(), endpoints.end(),
+                        [&](const http::Endpoint& e) { return e.str() == current; });
+  return std::make_unique<WatchStream>(std::move(endpoints), m_client_options, std::string(prefix),
+                                       std::move(request), after_index);
 }
 
 } // namespace
