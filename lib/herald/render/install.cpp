@@ -75,7 +75,7 @@ public:
 
   const std::string& path() const { return m_path; }
 
-  /// Renames the stage file over `dest` (atomic on one filesystem) and makes the rename durable.
+  /// Renames the stage file over `dest` (atomic on one filesystem).
   void commit(const std::string& dest, std::string_view resource_name);
 
 private:
@@ -147,15 +147,24 @@ void StageFile::commit(const std::string& dest, std::string_view resource_name) 
                                                m_path, dest, std::strerror(err)));
   }
   m_path.clear();
-  // The rename is only durable once the directory entry is on disk.
-  int dir = ::open(dest_dir(dest).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    FileDescriptor guard(dir);
-    ::fsync(dir);
-  }
+  // No fsync of the directory, as consul-template: the stage file was fsynced before the rename,
+  // so after a crash dest is either the previous complete config or the new one, never a torn
+  // file. Losing the rename only leaves the previous config, which the next render (every start
+  // of render renders everything) replaces. The directory fsync cost a journal commit per change
+  // in --watch, on the path to the next change.
 }
 
-DestState read_dest_state(const std::string& dest) {
+/// True when `a` and `b` are the same file, unchanged in between (rename and every write change
+/// the ctime, which no one can set back).
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+/// dest's state; its content is taken from `known` (moved out) when dest is still the file
+/// `known` describes, and read otherwise.
+DestState read_dest_state(const std::string& dest, InstalledFile* known = nullptr) {
   DestState state;
   struct stat info {};
   if (::stat(dest.c_str(), &info) != 0) {
@@ -166,7 +175,11 @@ DestState read_dest_state(const std::string& dest) {
                 fmt::format("cannot stat dest {}: {}", dest, std::strerror(errno)));
   }
   state.info = info;
-  state.content = read_dest(dest);
+  if (known != nullptr && known->info && same_file(*known->info, info)) {
+    state.content = std::move(known->content);
+  } else {
+    state.content = read_dest(dest);
+  }
   return state;
 }
 
@@ -292,6 +305,10 @@ std::optional<std::string> read_dest(const std::string& dest) {
   }
   FileDescriptor file(fd);
   std::string out;
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+    out.reserve(static_cast<std::size_t>(info.st_size)); // one allocation, no regrowth copies
+  }
   char buffer[65536];
   while (true) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -311,16 +328,34 @@ std::optional<std::string> read_dest(const std::string& dest) {
 
 InstallOutcome install(const TemplateResource& resource, std::string_view content,
                        const InstallOptions& options) {
-  DestState previous = read_dest_state(resource.dest);
+  std::string copy(content);
+  InstalledFile none;
+  return install(resource, copy, options, none);
+}
+
+InstallOutcome install(const TemplateResource& resource, std::string& content,
+                       const InstallOptions& options, InstalledFile& installed) {
+  DestState previous = read_dest_state(resource.dest, &installed);
+  installed.info.reset(); // until dest is known again below
+  InstallOutcome outcome = InstallOutcome::installed;
   if (previous.content && *previous.content == content && attributes_match(resource, previous)) {
     spdlog::debug("{}: {} is up to date", resource.name, resource.dest);
-    return InstallOutcome::unchanged;
+    outcome = InstallOutcome::unchanged;
+  } else {
+    StageFile stage(resource.dest, content, stage_attributes(resource, previous), resource.name);
+    check_stage_file(resource, stage, options);
+    stage.commit(resource.dest, resource.name);
+    reload_or_roll_back(resource, previous, options);
   }
-  StageFile stage(resource.dest, content, stage_attributes(resource, previous), resource.name);
-  check_stage_file(resource, stage, options);
-  stage.commit(resource.dest, resource.name);
-  reload_or_roll_back(resource, previous, options);
-  return InstallOutcome::installed;
+  struct stat now {};
+  if (::stat(resource.dest.c_str(), &now) == 0) {
+    installed.info = now;
+    installed.content.swap(content);
+  }
+  if (previous.content) {
+    content = std::move(*previous.content);
+  }
+  return outcome;
 }
 
 } // namespace herald::render

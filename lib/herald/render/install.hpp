@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 
 namespace herald::render {
 
@@ -28,6 +29,14 @@ struct InstallOptions {
   std::chrono::milliseconds command_timeout{30000}; ///< per check/reload command
 };
 
+/// What the last install() of a resource left at dest, kept by a loop so that the next install
+/// need not read dest back: --watch installs on every change, and dest is large (400 KB for 1000
+/// apps on the bench template).
+struct InstalledFile {
+  std::string content;             ///< dest's bytes as installed
+  std::optional<struct stat> info; ///< dest right after; any other write changes its ctime
+};
+
 /// dest's current content, or nullopt when it does not exist. Error(config) when it exists but
 /// cannot be read.
 std::optional<std::string> read_dest(const std::string& dest);
@@ -41,5 +50,11 @@ std::optional<std::string> read_dest(const std::string& dest);
 /// then CommandFailed reports the first failure with the command's output.
 InstallOutcome install(const TemplateResource& resource, std::string_view content,
                        const InstallOptions& options = {});
+
+/// install() for a loop: dest is read only when it is not what `installed` recorded. On success
+/// `installed` holds the new content and `content` gets the previous buffer back (its capacity is
+/// reused by the next render); on a failure `installed` is forgotten and `content` is unchanged.
+InstallOutcome install(const TemplateResource& resource, std::string& content,
+                       const InstallOptions& options, InstalledFile& installed);
 
 } // namespace herald::render

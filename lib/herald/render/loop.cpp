@@ -6,13 +6,14 @@
 #include "herald/render/template_file.hpp"
 #include "herald/tmpl/funcs_confd.hpp"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+#include <cerrno>
+#include <fmt/format.h>
 #include <map>
 #include <optional>
 #include <random>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 namespace herald::render {
 
@@ -53,6 +54,24 @@ std::string keyspace_name(std::string_view backend) {
   return std::string(backend);
 }
 
+/// True when dest exists and is not empty. A stat, not a read: in --watch this runs for every
+/// change, and install() reads dest once anyway.
+bool dest_has_content(const std::string& dest) {
+  struct stat info {};
+  if (::stat(dest.c_str(), &info) == 0) {
+    return info.st_size > 0;
+  }
+  if (errno == ENOENT) {
+    return false;
+  }
+  return !read_dest(dest).value_or("").empty(); // throws the error that names dest
+}
+
+/// Milliseconds since `start`, for debug lines.
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
 /// The --registry URL reading the other keyspace of the same server.
 std::string other_keyspace_url(std::string_view backend, std::string_view url) {
   auto sep = url.find("://");
@@ -80,6 +99,10 @@ struct Slot {
   std::optional<std::size_t> installed_count; ///< instances in the last render installed
   std::string failure;                        ///< the last failure, "" while healthy
   bool dirty = true;                          ///< a change touched its keys since its render
+  /// The render buffer, reused so that --watch does not allocate 400 KB per change.
+  std::string output;
+  /// What its last install left at dest.
+  InstalledFile installed;
 };
 
 struct RenderLoop::Impl {
@@ -92,8 +115,8 @@ struct RenderLoop::Impl {
   /// What `service`/`services` read (consul-template functions), loaded only when used.
   std::shared_ptr<ServiceView> services = std::make_shared<ServiceView>();
   std::unique_ptr<ChangeFeed> feed; ///< --watch with services: keys and instances at once
-  std::string prefix; ///< what list() and watch() cover
-  bool lost = false;  ///< the registry is unreachable (logged once)
+  std::string prefix;               ///< what list() and watch() cover
+  bool lost = false;                ///< the registry is unreachable (logged once)
 
   Impl(registry::Registry& r, std::vector<TemplateResource> resources, LoopOptions o,
        const StopToken& s, OutputSink sink)
@@ -114,7 +137,8 @@ struct RenderLoop::Impl {
         views.push_back(std::make_unique<KeyView>(resource.prefix, keys));
       }
       tmpl::Template templ = load_template(resource, views[view]->store(), services);
-      slots.push_back(Slot{std::move(resource), std::move(templ), view, std::nullopt, {}, true});
+      slots.push_back(
+          Slot{std::move(resource), std::move(templ), view, std::nullopt, {}, true, {}, {}});
     }
     prefix = common_parent(all_keys);
   }
@@ -163,15 +187,13 @@ struct RenderLoop::Impl {
   /// --noop: the diff against dest, nothing written.
   void show_diff(Slot& slot, const std::string& content) {
     std::string current = read_dest(slot.resource.dest).value_or("");
-    std::string diff =
-        unified_diff(current, content, slot.resource.dest + "\t(current)",
-                     slot.resource.dest + "\t(rendered)");
+    std::string diff = unified_diff(current, content, slot.resource.dest + "\t(current)",
+                                    slot.resource.dest + "\t(rendered)");
     if (diff.empty()) {
       spdlog::info("{}: {} is up to date", slot.resource.name, slot.resource.dest);
       return;
     }
-    auto verdict = judge_drop(slot.installed_count, count_of(slot), !current.empty(),
-                              options.drop);
+    auto verdict = judge_drop(slot.installed_count, count_of(slot), !current.empty(), options.drop);
     if (!verdict.allowed) {
       spdlog::warn("{}: {} would not be installed: {}", slot.resource.name, slot.resource.dest,
                    verdict.reason);
@@ -181,9 +203,8 @@ struct RenderLoop::Impl {
 
   /// Refuses a render that would empty or gut the router (--allow-empty, --max-drop).
   void guard_drop(const Slot& slot, std::size_t count) {
-    std::optional<std::string> current = read_dest(slot.resource.dest);
-    auto verdict = judge_drop(slot.installed_count, count, current && !current->empty(),
-                              options.drop);
+    auto verdict =
+        judge_drop(slot.installed_count, count, dest_has_content(slot.resource.dest), options.drop);
     if (!verdict.allowed) {
       throw RenderRefused(fmt::format("{}: {} left unchanged: {}", slot.resource.name,
                                       slot.resource.dest, verdict.reason));
@@ -193,17 +214,22 @@ struct RenderLoop::Impl {
   void process(Slot& slot) {
     std::size_t count = count_of(slot);
     check_keyspace(slot);
-    std::string content = execute_template(slot.resource, slot.templ);
+    auto started = Clock::now();
+    execute_template(slot.resource, slot.templ, slot.output);
+    double render_ms = ms_since(started);
     if (options.to_stdout) {
-      out(content);
+      out(slot.output);
       return;
     }
     if (options.noop) {
-      show_diff(slot, content);
+      show_diff(slot, slot.output);
       return;
     }
     guard_drop(slot, count);
-    InstallOutcome outcome = install(slot.resource, content, options.install);
+    started = Clock::now();
+    InstallOutcome outcome = install(slot.resource, slot.output, options.install, slot.installed);
+    spdlog::debug("{}: template executed in {:.1f} ms, installed in {:.1f} ms", slot.resource.name,
+                  render_ms, ms_since(started));
     slot.installed_count = count;
     if (outcome == InstallOutcome::installed) {
       spdlog::info("{}: installed {} ({} keys){}", slot.resource.name, slot.resource.dest, count,
@@ -332,9 +358,10 @@ struct RenderLoop::Impl {
     LoopResult result;
     RetryDelay retry(options.first_retry, options.max_retry);
     Debouncer debounce(options.wait);
+    Clock::time_point seen_at;         // when the watch handed over the first change of the burst
     std::optional<std::int64_t> index; // nullopt: list (again) before watching
-    spdlog::info("watching {} on {} for {} resource{}", prefix, registry.describe(),
-                 slots.size(), slots.size() == 1 ? "" : "s");
+    spdlog::info("watching {} on {} for {} resource{}", prefix, registry.describe(), slots.size(),
+                 slots.size() == 1 ? "" : "s");
     while (!stop.requested()) {
       try {
         if (!index) {
@@ -348,6 +375,7 @@ struct RenderLoop::Impl {
         auto now = Clock::now();
         if (debounce.ready(now)) {
           debounce.clear();
+          spdlog::debug("rendering a change seen {:.1f} ms ago", ms_since(seen_at));
           render(false, result);
           continue;
         }
@@ -395,7 +423,11 @@ struct RenderLoop::Impl {
           }
         }
         if (changed) {
-          debounce.change(Clock::now());
+          auto changed_at = Clock::now();
+          if (!debounce.pending()) {
+            seen_at = changed_at;
+          }
+          debounce.change(changed_at);
         }
       } catch (const Error& e) {
         if (!recoverable(e, result)) {
@@ -410,12 +442,14 @@ struct RenderLoop::Impl {
 
 RenderLoop::RenderLoop(registry::Registry& registry, std::vector<TemplateResource> resources,
                        LoopOptions options, const StopToken& stop, OutputSink out)
-    : m_impl(std::make_unique<Impl>(registry, std::move(resources), options, stop,
-                                    std::move(out))) {}
+    : m_impl(
+          std::make_unique<Impl>(registry, std::move(resources), options, stop, std::move(out))) {}
 
 RenderLoop::~RenderLoop() = default;
 
-const std::string& RenderLoop::watch_prefix() const { return m_impl->prefix; }
+const std::string& RenderLoop::watch_prefix() const {
+  return m_impl->prefix;
+}
 
 LoopResult RenderLoop::run() {
   switch (m_impl->options.mode) {

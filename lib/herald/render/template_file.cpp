@@ -49,8 +49,16 @@ tmpl::Template load_template(const TemplateResource& resource,
 }
 
 std::string execute_template(const TemplateResource& resource, const tmpl::Template& templ) {
+  std::string out;
+  execute_template(resource, templ, out);
+  return out;
+}
+
+void execute_template(const TemplateResource& resource, const tmpl::Template& templ,
+                      std::string& out) {
+  out.clear();
   try {
-    return templ.execute(tmpl::Value());
+    templ.execute(out, tmpl::Value());
   } catch (const tmpl::TemplateError& e) {
     rethrow_template_error(resource, e);
   } catch (const Error& e) {

@@ -23,4 +23,9 @@ tmpl::Template load_template(const TemplateResource& resource,
 /// default, a failing function) is Error(data) "RESOURCE: template: NAME:LINE:COL: ...".
 std::string execute_template(const TemplateResource& resource, const tmpl::Template& templ);
 
+/// execute_template() into `out` (cleared first), whose capacity a loop reuses from render to
+/// render.
+void execute_template(const TemplateResource& resource, const tmpl::Template& templ,
+                      std::string& out);
+
 } // namespace herald::render
