@@ -3,7 +3,6 @@
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
-
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,8 +95,9 @@ TEST_CASE("a resource with wrong types or missing settings is a config error wit
   CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nkeys = [\"/a\", 3]\n")
             .find("config: conf.d/nginx.toml:4:15: [template] keys must be an array of strings, "
                   "not an integer") == 0);
-  CHECK(error_of("[template]\ndest = \"/x\"\n").find("config: conf.d/nginx.toml: [template] has "
-                                                     "no src") == 0);
+  CHECK(error_of("[template]\ndest = \"/x\"\n")
+            .find("config: conf.d/nginx.toml: [template] has "
+                  "no src") == 0);
   CHECK(error_of("[template]\nsrc = \"a\"\n").find("has no dest") != std::string::npos);
   CHECK(error_of("src = \"a\"\n").find("no [template] table") != std::string::npos);
   CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nmode = \"rw-r--r--\"\n")
@@ -126,6 +126,8 @@ TEST_CASE("keys join with the prefix as Go's path.Join does") {
   CHECK(join_key("services/", "web/") == "/services/web");
   CHECK(join_key("", "/services/web") == "/services/web");
   CHECK(join_key("/", "") == "/");
+  CHECK(join_key("/", "services//web/./a@1/") == "/services/web/a@1");
+  CHECK(join_key("./", "/.") == "/");
   CHECK(herald::render::key_under("/services/web/a/a@1", "/services/web"));
   CHECK(herald::render::key_under("/services/web", "/services/web/"));
   CHECK_FALSE(herald::render::key_under("/services/web2/a", "/services/web"));

@@ -207,6 +207,32 @@ TEST_CASE("KvStore answers per-app lookups over 30000 keys from its index") {
   }
 }
 
+TEST_CASE("path_is_clean agrees with path_clean on keys with and without dots") {
+  for (const char* path : {"",
+                           "/",
+                           ".",
+                           "..",
+                           "/a",
+                           "/a/",
+                           "//a",
+                           "/a//b",
+                           "a/b",
+                           "/a/./b",
+                           "/a/../b",
+                           "../a",
+                           "a/..",
+                           "/..",
+                           "/services/web/app1/app1@0",
+                           "/services/web/app.1/app.1@0",
+                           "/a/b.",
+                           "/.a",
+                           "./a",
+                           "a/"}) {
+    CAPTURE(path);
+    CHECK(go::path_is_clean(path) == (go::path_clean(path) == path));
+  }
+}
+
 TEST_CASE("path helpers follow Go's path package") {
   CHECK(go::path_clean("") == ".");
   CHECK(go::path_clean("/a//b/./c/..") == "/a/b");

@@ -3,19 +3,18 @@
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <grp.h>
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <sstream>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 namespace herald::render {
@@ -26,9 +25,8 @@ namespace {
 
 /// The keys of confd's [template] table; anything else is a likely typo.
 const std::vector<std::string>& known_toml_keys() {
-  static const std::vector<std::string> k_keys{"src",       "dest",       "keys", "prefix",
-                                               "check_cmd", "reload_cmd", "mode", "owner",
-                                               "uid",       "gid"};
+  static const std::vector<std::string> k_keys{"src",        "dest", "keys",  "prefix", "check_cmd",
+                                               "reload_cmd", "mode", "owner", "uid",    "gid"};
   return k_keys;
 }
 
@@ -96,8 +94,7 @@ std::optional<uid_t> lookup_user(std::string_view user, std::string_view what) {
   std::vector<char> buffer(16384);
   if (::getpwnam_r(name.c_str(), &pw, buffer.data(), buffer.size(), &found) != 0 ||
       found == nullptr) {
-    throw Error(ErrorKind::config,
-                fmt::format("{}: no user named '{}' on this host", what, name));
+    throw Error(ErrorKind::config, fmt::format("{}: no user named '{}' on this host", what, name));
   }
   return pw.pw_uid;
 }
@@ -112,8 +109,7 @@ gid_t lookup_group(std::string_view group, std::string_view what) {
   std::vector<char> buffer(16384);
   if (::getgrnam_r(name.c_str(), &gr, buffer.data(), buffer.size(), &found) != 0 ||
       found == nullptr) {
-    throw Error(ErrorKind::config,
-                fmt::format("{}: no group named '{}' on this host", what, name));
+    throw Error(ErrorKind::config, fmt::format("{}: no group named '{}' on this host", what, name));
   }
   return gr.gr_gid;
 }
@@ -133,8 +129,7 @@ void apply_owner(TemplateResource& resource, std::string_view owner, std::string
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw Error(ErrorKind::config,
-                fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    throw Error(ErrorKind::config, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   }
   std::ostringstream out;
   out << in.rdbuf();
@@ -144,15 +139,28 @@ std::string read_text_file(const std::string& path) {
 } // namespace
 
 std::string join_key(std::string_view a, std::string_view b) {
+  // Called once per registry key when a snapshot is loaded: segments are appended from views,
+  // with no intermediate strings.
   std::string out;
+  out.reserve(a.size() + b.size() + 2);
   for (std::string_view part : {a, b}) {
-    for (const auto& segment : split(part, '/')) {
+    while (!part.empty()) {
+      std::size_t slash = part.find('/');
+      std::string_view segment = part.substr(0, slash);
       if (!segment.empty() && segment != ".") {
-        out += "/" + segment;
+        out += '/';
+        out += segment;
       }
+      if (slash == std::string_view::npos) {
+        break;
+      }
+      part.remove_prefix(slash + 1);
     }
   }
-  return out.empty() ? "/" : out;
+  if (out.empty()) {
+    out = "/";
+  }
+  return out;
 }
 
 bool key_under(std::string_view key, std::string_view dir) {
@@ -203,9 +211,9 @@ mode_t parse_mode(std::string_view text, std::string_view what) {
   unsigned long value = digits.empty() ? 0 : std::strtoul(digits.c_str(), &end, base);
   if (digits.empty() || errno != 0 || end == nullptr || *end != '\0' || value > 07777 ||
       digits.front() == '-' || digits.front() == '+') {
-    throw Error(ErrorKind::config,
-                fmt::format("{}: '{}' is not a file mode: write it in octal, e.g. \"0644\"", what,
-                            text));
+    throw Error(
+        ErrorKind::config,
+        fmt::format("{}: '{}' is not a file mode: write it in octal, e.g. \"0644\"", what, text));
   }
   return static_cast<mode_t>(value);
 }
@@ -243,8 +251,8 @@ TemplateResource parse_resource_toml(std::string_view text, const std::string& p
     root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    throw Error(ErrorKind::data, fmt::format("{}:{}:{}: {}", path, where.line, where.column,
-                                             e.description()));
+    throw Error(ErrorKind::data,
+                fmt::format("{}:{}:{}: {}", path, where.line, where.column, e.description()));
   }
   const toml::node* template_node = root.get("template");
   if (template_node == nullptr) {
@@ -354,16 +362,14 @@ std::vector<TemplateResource> load_confdir(const std::string& confdir) {
                 fmt::format("cannot read {}: {}", conf_d.string(), ec.message()));
   }
   if (files.empty()) {
-    throw Error(ErrorKind::config,
-                fmt::format("--confdir {}: no template resources (*.toml) in {}", confdir,
-                            conf_d.string()));
+    throw Error(ErrorKind::config, fmt::format("--confdir {}: no template resources (*.toml) in {}",
+                                               confdir, conf_d.string()));
   }
   std::sort(files.begin(), files.end());
   std::string templates_dir = (fs::path(confdir) / "templates").string();
   std::vector<TemplateResource> out;
   for (const auto& file : files) {
-    out.push_back(parse_resource_toml(read_text_file(file.string()), file.string(),
-                                      templates_dir));
+    out.push_back(parse_resource_toml(read_text_file(file.string()), file.string(), templates_dir));
   }
   return out;
 }
@@ -401,13 +407,12 @@ void validate_resource(const TemplateResource& resource, bool installs) {
                             resource.name, resource.dest, dir.string()));
   }
   if (!fs::is_directory(status)) {
-    throw Error(ErrorKind::config, fmt::format("{}: dest {}: {} is not a directory",
-                                               resource.name, resource.dest, dir.string()));
+    throw Error(ErrorKind::config, fmt::format("{}: dest {}: {} is not a directory", resource.name,
+                                               resource.dest, dir.string()));
   }
   if (fs::is_directory(dest, ec)) {
-    throw Error(ErrorKind::config,
-                fmt::format("{}: dest {} is a directory: name the file to write", resource.name,
-                            resource.dest));
+    throw Error(ErrorKind::config, fmt::format("{}: dest {} is a directory: name the file to write",
+                                               resource.name, resource.dest));
   }
   if (resource.check_cmd) {
     require_executable(*resource.check_cmd, fmt::format("check_cmd of {}", resource.name));

@@ -140,6 +140,16 @@ bool match_chunk(std::string_view chunk, std::string_view s, std::string_view& r
 
 } // namespace
 
+bool path_is_clean(std::string_view path) {
+  if (path.find('.') != std::string_view::npos) {
+    return path_clean(path) == path; // "." and ".." elements: Go's rules, exactly
+  }
+  if (path.empty() || path.find("//") != std::string_view::npos) {
+    return false;
+  }
+  return path == "/" || path.back() != '/';
+}
+
 std::string path_clean(std::string_view path) {
   if (path.empty()) {
     return ".";

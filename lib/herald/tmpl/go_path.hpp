@@ -12,6 +12,10 @@ namespace herald::tmpl::go {
 /// path.Clean: the shortest lexically equivalent path.
 std::string path_clean(std::string_view path);
 
+/// True when path_clean(path) == path, without building the cleaned copy in the usual case (a
+/// key without '.'): KvStore asks this of every key it loads.
+bool path_is_clean(std::string_view path);
+
 /// path.Dir: all but the last element, cleaned.
 std::string path_dir(std::string_view path);
 

@@ -3,6 +3,7 @@
 #include "herald/tmpl/go_path.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace herald::tmpl {
 namespace {
@@ -52,8 +53,16 @@ Value to_list(const std::set<std::string, std::less<>>& names) {
 
 void KvStore::set(std::string key, std::string value) {
   Entry e{Value::kv_pair(key, value), Value(value)};
-  auto [it, inserted] = m_entries.insert_or_assign(std::move(key), std::move(e));
-  if (inserted && go::path_clean(it->first) != it->first) {
+  // A snapshot arrives sorted: hinting the end makes each insertion of a load O(1).
+  auto hint = m_entries.end();
+  if (!m_entries.empty() && std::prev(hint)->first >= key) {
+    hint = m_entries.lower_bound(key);
+  }
+  bool inserted = hint == m_entries.end() || hint->first != key;
+  auto it = inserted ? m_entries.emplace_hint(hint, std::move(key), std::move(e)) : hint;
+  if (!inserted) {
+    it->second = std::move(e);
+  } else if (!go::path_is_clean(it->first)) {
     m_unclean.insert(it->first);
   }
 }

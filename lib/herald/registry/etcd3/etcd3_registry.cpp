@@ -357,6 +357,9 @@ public:
         // Later pages read at the first page's revision: one consistent snapshot.
         request.revision = page.revision;
         snapshot.index = page.revision;
+        // count is the whole range's: one allocation for every page.
+        snapshot.entries.reserve(static_cast<std::size_t>(
+            std::clamp<std::int64_t>(page.count, 0, std::int64_t{1} << 22)));
       }
       if (!page.kvs.empty()) {
         // Taken before the kvs are moved out: a moved-from last key would restart at "\0".
