@@ -3,7 +3,6 @@
 #include "herald/cli/global_options.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <vector>
 
@@ -11,8 +10,8 @@ namespace herald::commands {
 
 /// A command as main() sees it: the CLI11 (sub)command and what runs it once parsing is done.
 struct Command {
-  CLI::App* app = nullptr;          ///< the leaf subcommand ("announce", "ls" under "route")
-  std::function<int()> run;         ///< runs the command; returns its exit code
+  CLI::App* app = nullptr;  ///< the leaf subcommand ("announce", "ls" under "route")
+  std::function<int()> run; ///< runs the command; returns its exit code
 };
 
 /// `herald announce APP@INSTANCE`: register an instance and keep it registered (the sidekick).
@@ -36,6 +35,12 @@ std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
 /// Global flags (--registry, TLS, credentials, logging), bound once on the top-level app and
 /// visible from every subcommand.
 void add_global_options(CLI::App& app, cli::GlobalOptions& global);
+
+/// Tunes malloc for a command that reads a whole registry (render, route ls): large buffers come
+/// from the heap and freed memory stays there for the next one, instead of each growth of a
+/// multi-megabyte buffer mapping fresh pages from the kernel. Not for the sidekick, whose
+/// resident memory must stay small.
+void prepare_for_bulk_data();
 
 // One add_<name>() per command; each lives in commands/<name>.cpp, binds its flags to an options
 // struct it owns, and returns the Command whose run() calls into lib/. add_all() lists them.

@@ -8,9 +8,8 @@
 #include "herald/render/loop.hpp"
 #include "herald/render/resource.hpp"
 
-#include <fmt/format.h>
-
 #include <cstdio>
+#include <fmt/format.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +85,7 @@ int run_render(const RenderOptions& opts, const cli::GlobalOptions& global) {
     resources.push_back(render::resource_from_flags(opts.resource));
   }
 
+  prepare_for_bulk_data();
   StopToken stop;
   install_stop_signals(stop);
   cli::Connection connection = cli::resolve_connection(global);
@@ -124,8 +124,8 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
   auto* templ = cmd->add_option("--template", opts->resource.template_file,
                                 "Go text/template file with confd's functions")
                     ->group(one);
-  auto* dest = cmd->add_option("--dest", opts->resource.dest, "File to keep up to date")
-                   ->group(one);
+  auto* dest =
+      cmd->add_option("--dest", opts->resource.dest, "File to keep up to date")->group(one);
   auto* keys = cmd->add_option("--keys", opts->resource.keys,
                                "Registry directory the template reads (repeatable), e.g. "
                                "/services/web")

@@ -163,6 +163,7 @@ int run_route_ls(const RouteLsOptions& opts, const cli::GlobalOptions& global) {
   query.include_unhealthy = opts.all;
   query.with_ttl = true;
 
+  prepare_for_bulk_data();
   StopToken stop;
   install_stop_signals(stop);
   cli::Connection connection = cli::resolve_connection(global);
