@@ -111,8 +111,9 @@ class Etcd:
             self.call("/v3/kv/txn", {"success": ops})
 
     def range_seconds(self, prefix, page=5000):
-        """Time etcd's gateway takes to serve every key under prefix in pages of `page` (as
-        herald reads it), measured from here: what no client of the JSON gateway can go below."""
+        """Time etcd's JSON gateway takes to serve every key under prefix in pages of `page`,
+        measured from here: what no client of the gateway can go below (herald's list() reads
+        over etcd's gRPC API instead, and falls back to the gateway only without it)."""
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         body = {"key": b64(prefix), "range_end": b64(end), "limit": str(page)}
         start = time.perf_counter()
@@ -224,7 +225,8 @@ def one_shot(args, etcd, herald, template, work, sizes, runs):
         results[n] = (wall, cpu, rss, served)
         print(f"   N={n:<6} ({3 * n} keys loaded in {loaded:.2f} s): median of {runs[n]} runs: "
               f"wall {wall * 1000:.1f} ms, CPU {cpu * 1000:.1f} ms, peak RSS {rss:.1f} MiB; "
-              f"etcd alone serves these keys to the bench in {served * 1000:.1f} ms")
+              f"etcd's JSON gateway alone serves these keys to the bench in {served * 1000:.1f} ms "
+              f"(herald reads them over gRPC)")
     return results
 
 
@@ -339,8 +341,8 @@ def report(oneshot, watched, watch_n, floor):
             if n in CONFD_ONESHOT:
                 print(f"   N={n}: scaled by the load factor x{load:.1f} (an estimate, not a "
                       f"measurement): herald {wall / load * 1000:.0f} ms, "
-                      f"{CONFD_ONESHOT[n][0] / (wall / load):.1f}x confd; etcd's own serving "
-                      f"time was {served / wall * 100:.0f}% of herald's wall")
+                      f"{CONFD_ONESHOT[n][0] / (wall / load):.1f}x confd; the JSON gateway's "
+                      f"serving time alone was {served / wall * 100:.0f}% of herald's wall")
     sizes = sorted(oneshot)
     for small, big in zip(sizes, sizes[1:]):
         growth = oneshot[big][0] / oneshot[small][0]
