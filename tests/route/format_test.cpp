@@ -160,6 +160,31 @@ TEST_CASE("route single-key instances show - as INSTANCE and the app as name") {
   CHECK(doc["instances"][0]["instance"] == "");
 }
 
+TEST_CASE("route json output is byte for byte the documented document, indented or compact") {
+  Listing listing = sample();
+  // Values the fast path must hand to the escaper: quotes, control bytes, UTF-8, invalid UTF-8.
+  Instance odd = instance("odd", "1", "10.0.0.1", 80);
+  odd.value = std::string("say \"hi\"\\\n\t\x01 caf\xc3\xa9 \xff\xfe end");
+  odd.tags = {"caf\xc3\xa9", ""};
+  odd.meta = {{"k\"ey", "v\x7f"}, {"empty", ""}};
+  odd.node = "node-1";
+  listing.instances.push_back(odd);
+  FormatOptions options;
+  options.format = OutputFormat::json;
+  auto expected = [&](int indent) {
+    return to_json(listing).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
+  };
+  CHECK(format_listing(listing, options) == expected(2));
+  options.compact = true;
+  CHECK(format_listing(listing, options) == expected(-1));
+
+  Listing empty;
+  empty.backend = "consul";
+  options.compact = false;
+  CHECK(format_listing(empty, options) == to_json(empty).dump(2) + "\n");
+}
+
 TEST_CASE("route json document has every documented field with its type") {
   FormatOptions options;
   options.format = OutputFormat::json;
