@@ -627,6 +627,40 @@ TEST_CASE("etcd3 spends no request on /version when the /v3 gateway answers") {
   CHECK(front.v3_requests() == 3);
 }
 
+TEST_CASE("etcd3 watch continuing from its last index gets every change made between calls") {
+  // watch() keeps its stream open between calls: changes made while the caller was busy are
+  // queued, and a caller going back to an older index gets a stream from there.
+  EtcdServer server;
+  auto registry = open(server.v3_url(), Options{});
+  auto start = registry->list("/between").index;
+  registry->put("/between/a", "1");
+  auto first = registry->watch("/between", start, 5s);
+  REQUIRE(first.events.size() == 1);
+  CHECK(first.events[0].kv.value == "1");
+  registry->put("/between/b", "2");
+  registry->remove("/between/a");
+  registry->put("/elsewhere/x", "not watched");
+  registry->put("/between/c", "3");
+  std::vector<Event> later;
+  for (int i = 0; i < 10 && later.size() < 3; ++i) {
+    auto batch =
+        registry->watch("/between", i == 0 ? first.index : later.back().kv.modify_index, 2s);
+    later.insert(later.end(), batch.events.begin(), batch.events.end());
+  }
+  REQUIRE(later.size() == 3);
+  CHECK(later[0].kv.key == "/between/b");
+  CHECK(later[1].type == Event::Type::remove);
+  CHECK(later[1].kv.key == "/between/a");
+  CHECK(later[2].kv.value == "3");
+  CHECK(later[0].kv.modify_index > first.index);
+
+  // Back to the start: the history is served again from that index.
+  auto again = registry->watch("/between", start, 5s);
+  REQUIRE_FALSE(again.events.empty());
+  CHECK(again.events[0].kv.key == "/between/a");
+  CHECK(again.events[0].kv.value == "1");
+}
+
 TEST_CASE("etcd3 list reads through the JSON gateway where gRPC is not served") {
   // list() asks etcd's gRPC API first; this front speaks HTTP/1.1 only, like a JSON-only proxy.
   EtcdServer server;
