@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <stdexcept>
+#include <thread>
 
 namespace herald::test {
 
@@ -168,9 +170,31 @@ std::string EtcdServer::etcdctl2(const std::vector<std::string>& args) const {
   return r.out;
 }
 
+namespace {
+
+// A read that got no answer says nothing about the key: under a loaded test run a request can
+// fail while etcd is up, and "absent" would then make a check like "the key was withdrawn" pass
+// by accident. Such reads are tried again (bounded); an etcd that is really down still reads as
+// absent, after about 300 ms.
+HttpReply read_with_retry(int port, const std::string& method, const std::string& path,
+                          const std::string& body, bool (*answered)(const HttpReply&)) {
+  HttpReply reply;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    reply = http_request(port, method, path, body);
+    if (answered(reply)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return reply;
+}
+
+} // namespace
+
 std::optional<std::string> EtcdServer::get3(const std::string& key) const {
   nlohmann::json req{{"key", base64(key)}};
-  auto reply = http_request(m_client_port, "POST", "/v3/kv/range", req.dump());
+  auto reply = read_with_retry(m_client_port, "POST", "/v3/kv/range", req.dump(),
+                               [](const HttpReply& r) { return r.status == 200; });
   if (reply.status != 200) {
     return std::nullopt;
   }
@@ -202,7 +226,10 @@ std::optional<long> EtcdServer::ttl3(const std::string& key) const {
 }
 
 std::optional<std::string> EtcdServer::get2(const std::string& key) const {
-  auto reply = http_request(m_client_port, "GET", "/v2/keys" + key);
+  // 404 is etcd's own answer for a missing key; anything else without 200 is no answer.
+  auto reply = read_with_retry(m_client_port, "GET", "/v2/keys" + key, "", [](const HttpReply& r) {
+    return r.status == 200 || r.status == 404;
+  });
   if (reply.status != 200) {
     return std::nullopt;
   }

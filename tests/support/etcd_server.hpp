@@ -43,9 +43,10 @@ public:
   /// etcdctl with ETCDCTL_API=2.
   std::string etcdctl2(const std::vector<std::string>& args) const;
 
-  /// The value of `key` in the v3 keyspace, nullopt when absent.
+  /// The value of `key` in the v3 keyspace, nullopt when absent (or when etcd gave no answer in
+  /// four tries, 100 ms apart: a failed request is not taken for an absent key at the first try).
   std::optional<std::string> get3(const std::string& key) const;
-  /// The value of `key` in the v2 keyspace, nullopt when absent.
+  /// The value of `key` in the v2 keyspace, nullopt when absent (same retries as get3).
   std::optional<std::string> get2(const std::string& key) const;
   /// The TTL left of a v2 key, or of the lease a v3 key is bound to (nullopt: none / absent).
   std::optional<long> ttl2(const std::string& key) const;
