@@ -283,4 +283,18 @@ std::vector<Instance> instances_from_snapshot(const Snapshot& snapshot,
   return out;
 }
 
+const char* health_name(Instance::Health health) {
+  switch (health) {
+  case Instance::Health::passing:
+    return "passing";
+  case Instance::Health::warning:
+    return "warning";
+  case Instance::Health::critical:
+    return "critical";
+  case Instance::Health::unknown:
+    return "unknown";
+  }
+  return "unknown";
+}
+
 } // namespace herald::registry

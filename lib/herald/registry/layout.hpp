@@ -53,4 +53,8 @@ DecodedValue decode_value(std::string_view value);
 /// filtered by query.apps.
 std::vector<Instance> instances_from_snapshot(const Snapshot& snapshot, const InstanceQuery& query);
 
+/// The health as route ls, its JSON and the `service` template function spell it: "passing",
+/// "warning", "critical", "unknown".
+const char* health_name(Instance::Health health);
+
 } // namespace herald::registry

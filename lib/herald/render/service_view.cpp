@@ -1,5 +1,7 @@
 #include "herald/render/service_view.hpp"
 
+#include "herald/registry/layout.hpp"
+
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
@@ -8,20 +10,6 @@ namespace herald::render {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-const char* status_of(registry::Instance::Health health) {
-  switch (health) {
-  case registry::Instance::Health::passing:
-    return "passing";
-  case registry::Instance::Health::warning:
-    return "warning";
-  case registry::Instance::Health::critical:
-    return "critical";
-  case registry::Instance::Health::unknown:
-    break;
-  }
-  return "unknown";
-}
 
 } // namespace
 
@@ -49,10 +37,10 @@ std::optional<tmpl::ServiceInstance> ServiceView::to_service(const registry::Ins
   s.meta = instance.meta;
   s.node = instance.node;
   // etcd has no health: a key that exists is routable.
-  s.status = backend == "consul" ? status_of(instance.health)
+  s.status = backend == "consul" ? registry::health_name(instance.health)
                                  : (instance.health == registry::Instance::Health::unknown
                                         ? "passing"
-                                        : status_of(instance.health));
+                                        : registry::health_name(instance.health));
   return s;
 }
 

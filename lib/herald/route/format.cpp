@@ -1,6 +1,7 @@
 #include "herald/route/format.hpp"
 
 #include "herald/core/error.hpp"
+#include "herald/registry/layout.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -85,7 +86,7 @@ std::string format_table(const Listing& listing, const FormatOptions& options) {
   for (const auto& instance : listing.instances) {
     auto health = instance.health == registry::Instance::Health::unknown
                       ? std::string(k_none)
-                      : std::string(health_name(instance.health));
+                      : std::string(registry::health_name(instance.health));
     std::vector<std::string> row{printable(instance.app),
                                  instance.instance.empty() ? std::string(k_none)
                                                            : printable(instance.instance),
@@ -177,7 +178,7 @@ nlohmann::ordered_json instance_json(const registry::Instance& instance) {
     j["port"] = nullptr;
   }
   j["valid"] = instance.address.has_value();
-  j["health"] = health_name(instance.health);
+  j["health"] = registry::health_name(instance.health);
   if (instance.ttl_left) {
     j["ttl_left"] = instance.ttl_left->count();
   } else {
@@ -318,7 +319,7 @@ void write_instance(JsonWriter& w, const registry::Instance& instance) {
   w.key("valid");
   w.boolean(instance.address.has_value());
   w.key("health");
-  w.string(health_name(instance.health));
+  w.string(registry::health_name(instance.health));
   w.key("ttl_left");
   if (instance.ttl_left) {
     w.number(instance.ttl_left->count());

@@ -50,18 +50,4 @@ bool same_routes(const Listing& a, const Listing& b) {
                     same_instance);
 }
 
-const char* health_name(registry::Instance::Health health) {
-  switch (health) {
-  case registry::Instance::Health::passing:
-    return "passing";
-  case registry::Instance::Health::warning:
-    return "warning";
-  case registry::Instance::Health::critical:
-    return "critical";
-  case registry::Instance::Health::unknown:
-    return "unknown";
-  }
-  return "unknown";
-}
-
 } // namespace herald::route

@@ -25,7 +25,4 @@ Listing list_routes(registry::Registry& registry, const registry::InstanceQuery&
 /// second and is no reason to reprint a watched table).
 bool same_routes(const Listing& a, const Listing& b);
 
-/// The health as the table and JSON spell it: "passing", "warning", "critical", "unknown".
-const char* health_name(registry::Instance::Health health);
-
 } // namespace herald::route
