@@ -38,8 +38,8 @@ TEST_CASE("parse_host_port reads IPv4, names and bracketed IPv6") {
 
 TEST_CASE("parse_host_port and parse_port reject bad input") {
   HostPort hp;
-  for (const char* bad : {"10.0.0.5", "10.0.0.5:", ":80", "h:0", "h:65536", "h:80x", "::1:80",
-                          "[::1]80", "a b:80"}) {
+  for (const char* bad :
+       {"10.0.0.5", "10.0.0.5:", ":80", "h:0", "h:65536", "h:80x", "::1:80", "[::1]80", "a b:80"}) {
     CAPTURE(bad);
     CHECK_FALSE(try_parse_host_port(bad, hp));
     CHECK_THROWS_AS(parse_host_port(bad, "--addr"), Error);

@@ -1,9 +1,8 @@
 #include "herald/core/stop.hpp"
 
-#include <doctest/doctest.h>
-
 #include <chrono>
 #include <csignal>
+#include <doctest/doctest.h>
 #include <thread>
 
 using namespace std::chrono_literals;

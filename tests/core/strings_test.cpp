@@ -1,8 +1,7 @@
 #include "herald/core/strings.hpp"
 
-#include <doctest/doctest.h>
-
 #include <cstdio>
+#include <doctest/doctest.h>
 #include <fstream>
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 #include "support/etcd_server.hpp"
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "support/listener.hpp"
 
 #include <arpa/inet.h>
 #include <chrono>

@@ -1,7 +1,7 @@
 #include "support/consul_double.hpp"
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "support/listener.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>

@@ -2,9 +2,8 @@
 #include "herald/render/command.hpp"
 #include "support/temp_dir.hpp"
 
-#include <doctest/doctest.h>
-
 #include <chrono>
+#include <doctest/doctest.h>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -46,7 +45,8 @@ TEST_CASE("split_command splits on blanks and honours shell quoting") {
   CHECK(split_command("echo 'a b' \"c d\" e\\ f", "x").argv == Words{"echo", "a b", "c d", "e f"});
   CHECK(split_command("echo '' \"\"", "x").argv == Words{"echo", "", ""});
   CHECK(split_command("echo 'it'\"'\"'s'", "x").argv == Words{"echo", "it's"});
-  CHECK(split_command("echo \"a \\\"q\\\" \\\\ \\n\"", "x").argv == Words{"echo", "a \"q\" \\ \\n"});
+  CHECK(split_command("echo \"a \\\"q\\\" \\\\ \\n\"", "x").argv ==
+        Words{"echo", "a \"q\" \\ \\n"});
   CHECK(split_command("echo '$(not expanded) | ;'", "x").argv ==
         Words{"echo", "$(not expanded) | ;"});
   CHECK(split_command("sh -c 'nginx -t && kill -HUP $(cat /run/nginx.pid)'", "x").argv ==
@@ -112,8 +112,8 @@ TEST_CASE("run_command does not wait for a daemon that keeps its output open") {
 }
 
 TEST_CASE("run_command keeps a bounded amount of output") {
-  auto r = herald::render::run_command({"/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"},
-                                       10s);
+  auto r =
+      herald::render::run_command({"/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"}, 10s);
   CHECK(r.ok());
   CHECK(r.output.size() == herald::render::k_output_limit);
   CHECK(r.truncated);

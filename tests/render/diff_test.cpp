@@ -3,7 +3,6 @@
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
-
 #include <random>
 #include <string>
 
@@ -71,13 +70,12 @@ TEST_CASE("the diff matches GNU diff -u for typical config changes") {
     std::string before;
     std::string after;
   };
-  for (const auto& c : {Case{"far apart: two hunks", base, far_apart},
-                        Case{"close together: one hunk", base, close_together},
-                        Case{"from empty", "", "a\nb\n"}, Case{"to empty", "a\nb\n", ""},
-                        Case{"insert at start", base, "new\n" + base},
-                        Case{"append at end", base, base + "new\n"},
-                        Case{"no newline at end", "a\nb\n", "a\nb"},
-                        Case{"newline added at end", "a\nb", "a\nb\nc\n"}}) {
+  for (const auto& c :
+       {Case{"far apart: two hunks", base, far_apart},
+        Case{"close together: one hunk", base, close_together}, Case{"from empty", "", "a\nb\n"},
+        Case{"to empty", "a\nb\n", ""}, Case{"insert at start", base, "new\n" + base},
+        Case{"append at end", base, base + "new\n"}, Case{"no newline at end", "a\nb\n", "a\nb"},
+        Case{"newline added at end", "a\nb", "a\nb\nc\n"}}) {
     CAPTURE(c.name);
     auto [ours, gnu] = both_diffs(c.before, c.after);
     CHECK(ours == gnu);

@@ -19,8 +19,8 @@ TEST_CASE("an empty snapshot may not replace a non-empty config without --allow-
 }
 
 TEST_CASE("a render dropping more than --max-drop of the previous instances is refused") {
-  DropPolicy policy; // 50% by default
-  CHECK(judge_drop(10, 5, true, policy).allowed);  // exactly 50%: allowed
+  DropPolicy policy;                              // 50% by default
+  CHECK(judge_drop(10, 5, true, policy).allowed); // exactly 50%: allowed
   auto verdict = judge_drop(10, 4, true, policy); // 60%
   CHECK_FALSE(verdict.allowed);
   CHECK(verdict.reason.find("drops 6 of the 10 instances") != std::string::npos);

@@ -2,10 +2,9 @@
 #include "herald/render/install.hpp"
 #include "support/temp_dir.hpp"
 
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
@@ -165,8 +164,7 @@ TEST_CASE("a check that times out counts as failed and leaves dest alone") {
   r.check_cmd = split_command("sleep 10", "check_cmd");
   herald::render::InstallOptions options;
   options.command_timeout = std::chrono::milliseconds(200);
-  CHECK_THROWS_WITH_AS(install(r, "new\n", options), doctest::Contains("timed out"),
-                       CommandFailed);
+  CHECK_THROWS_WITH_AS(install(r, "new\n", options), doctest::Contains("timed out"), CommandFailed);
   CHECK(read_file(r.dest) == "good\n");
   CHECK(entries(dir.file("out")) == std::vector<std::string>{"web.conf"});
 }
@@ -184,8 +182,8 @@ TEST_CASE("a failed reload puts the previous config back and reloads it again") 
                                               "worker died'; exit 2; fi\n");
   std::string log = dir.file("reload.log");
   std::string count = dir.file("count");
-  r.reload_cmd = split_command("/bin/sh " + script + " " + r.dest + " " + log + " " + count,
-                               "reload_cmd");
+  r.reload_cmd =
+      split_command("/bin/sh " + script + " " + r.dest + " " + log + " " + count, "reload_cmd");
   try {
     install(r, "next\n");
     FAIL("expected CommandFailed");

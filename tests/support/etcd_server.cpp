@@ -1,10 +1,9 @@
 #include "support/etcd_server.hpp"
 
-#include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <csignal>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
@@ -107,13 +106,34 @@ std::string EtcdServer::v2_url() const {
 void EtcdServer::start() {
   std::string client = client_url();
   std::string peer = "http://127.0.0.1:" + std::to_string(m_peer_port);
-  m_process = std::make_unique<Process>(std::vector<std::string>{
-      etcd_binary(), "--name", m_name, "--data-dir", m_data_dir, "--listen-client-urls", client,
-      "--advertise-client-urls", client, "--listen-peer-urls", peer,
-      "--initial-advertise-peer-urls", peer, "--initial-cluster", m_initial_cluster,
-      "--initial-cluster-state", "new", "--initial-cluster-token", "herald-test",
-      "--enable-v2=true", "--log-level", "error", "--logger", "zap",
-      "--heartbeat-interval", "50", "--election-timeout", "500"});
+  m_process = std::make_unique<Process>(std::vector<std::string>{etcd_binary(),
+                                                                 "--name",
+                                                                 m_name,
+                                                                 "--data-dir",
+                                                                 m_data_dir,
+                                                                 "--listen-client-urls",
+                                                                 client,
+                                                                 "--advertise-client-urls",
+                                                                 client,
+                                                                 "--listen-peer-urls",
+                                                                 peer,
+                                                                 "--initial-advertise-peer-urls",
+                                                                 peer,
+                                                                 "--initial-cluster",
+                                                                 m_initial_cluster,
+                                                                 "--initial-cluster-state",
+                                                                 "new",
+                                                                 "--initial-cluster-token",
+                                                                 "herald-test",
+                                                                 "--enable-v2=true",
+                                                                 "--log-level",
+                                                                 "error",
+                                                                 "--logger",
+                                                                 "zap",
+                                                                 "--heartbeat-interval",
+                                                                 "50",
+                                                                 "--election-timeout",
+                                                                 "500"});
   bool cluster_member = m_initial_cluster.find(',') != std::string::npos;
   if (m_started_once || !cluster_member) {
     wait_ready(); // the first start of a cluster member waits for its peers (EtcdCluster)
@@ -261,9 +281,9 @@ EtcdCluster::EtcdCluster() {
                "=http://127.0.0.1:" + std::to_string(peer[i]);
   }
   for (int i = 0; i < 3; ++i) {
-    m_members.push_back(std::unique_ptr<EtcdServer>(
-        new EtcdServer("m" + std::to_string(i), client[i], peer[i], initial,
-                       m_dir.file("m" + std::to_string(i)))));
+    m_members.push_back(
+        std::unique_ptr<EtcdServer>(new EtcdServer("m" + std::to_string(i), client[i], peer[i],
+                                                   initial, m_dir.file("m" + std::to_string(i)))));
   }
   for (auto& m : m_members) {
     m->start(); // a member of a new cluster answers /health only once a quorum is up

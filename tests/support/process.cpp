@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <cctype>
-#include <sys/time.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -142,10 +142,16 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   return m_status;
 }
 
-bool Process::running() { return !wait(std::chrono::milliseconds(0)).has_value(); }
+bool Process::running() {
+  return !wait(std::chrono::milliseconds(0)).has_value();
+}
 
-std::string Process::out() const { return slurp(m_out_path); }
-std::string Process::err() const { return slurp(m_err_path); }
+std::string Process::out() const {
+  return slurp(m_out_path);
+}
+std::string Process::err() const {
+  return slurp(m_err_path);
+}
 
 RunResult run(std::vector<std::string> argv, std::map<std::string, std::string> env,
               std::chrono::milliseconds timeout) {
@@ -207,7 +213,9 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 void skip(const std::string& why) {
   std::fprintf(stderr, "SKIPPED: %s\n", why.c_str());
@@ -253,8 +261,8 @@ HttpReply http_request(int port, const std::string& method, const std::string& p
   }
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   std::size_t sent = 0;

@@ -4,10 +4,9 @@
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
 
-#include <fmt/format.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
@@ -79,8 +78,8 @@ Connection resolve_connection(const GlobalOptions& global, const EnvLookup& env)
   }
 
   auto& opts = conn.options;
-  opts.tls.ca_file = pick(global.cacert, first_env(env, "HERALD_CACERT", "ETCDCTL_CACERT",
-                                                   "CONSUL_CACERT"));
+  opts.tls.ca_file =
+      pick(global.cacert, first_env(env, "HERALD_CACERT", "ETCDCTL_CACERT", "CONSUL_CACERT"));
   opts.tls.cert_file =
       pick(global.cert, first_env(env, "HERALD_CERT", "ETCDCTL_CERT", "CONSUL_CLIENT_CERT"));
   opts.tls.key_file =

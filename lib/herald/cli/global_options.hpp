@@ -43,8 +43,7 @@ struct LogSettings {
   std::string level = "info";
   std::string format; ///< "" = automatic (journal under systemd, text otherwise)
 };
-LogSettings resolve_log_settings(const GlobalOptions& global,
-                                 const EnvLookup& env = process_env());
+LogSettings resolve_log_settings(const GlobalOptions& global, const EnvLookup& env = process_env());
 
 /// Reads a secret from a file, dropping one trailing newline. Error(config) names the file and
 /// says what is wrong (missing, unreadable, empty), never its contents.

@@ -2,10 +2,9 @@
 
 #include "herald/core/error.hpp"
 
-#include <fmt/format.h>
-
 #include <cmath>
 #include <cstdlib>
+#include <fmt/format.h>
 
 namespace herald {
 
@@ -48,8 +47,7 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
   bool bare_number = true;
   while (pos < text.size()) {
     std::size_t start = pos;
-    while (pos < text.size() &&
-           ((text[pos] >= '0' && text[pos] <= '9') || text[pos] == '.')) {
+    while (pos < text.size() && ((text[pos] >= '0' && text[pos] <= '9') || text[pos] == '.')) {
       ++pos;
     }
     if (pos == start) {

@@ -15,6 +15,8 @@ enum class ExitCode : int {
 };
 
 /// The integer a process returns for `code`.
-constexpr int to_int(ExitCode code) { return static_cast<int>(code); }
+constexpr int to_int(ExitCode code) {
+  return static_cast<int>(code);
+}
 
 } // namespace herald

@@ -2,9 +2,8 @@
 
 #include "herald/core/error.hpp"
 
-#include <fmt/format.h>
-
 #include <charconv>
+#include <fmt/format.h>
 
 namespace herald {
 

@@ -56,9 +56,9 @@ struct Instance {
   enum class Health { passing, warning, critical, unknown };
 
   std::string app;
-  std::string instance; ///< "" for the single-key layout /services/clusters/APP
-  std::string key;      ///< where it lives: an etcd key, or a Consul service ID
-  std::string value;    ///< the raw value as stored (etcd), or "ADDRESS:PORT" (Consul)
+  std::string instance;            ///< "" for the single-key layout /services/clusters/APP
+  std::string key;                 ///< where it lives: an etcd key, or a Consul service ID
+  std::string value;               ///< the raw value as stored (etcd), or "ADDRESS:PORT" (Consul)
   std::optional<HostPort> address; ///< nullopt when the value is malformed (flagged, not fatal)
   Health health = Health::unknown; ///< etcd has no health: an existing key is `passing`
   std::vector<std::string> tags;
@@ -177,8 +177,8 @@ public:
 
 /// A parsed --registry URL.
 struct Location {
-  std::string scheme;                   ///< "etcd", "etcd2", "consul", "memory"
-  bool tls = false;                     ///< "+https" form
+  std::string scheme;                    ///< "etcd", "etcd2", "consul", "memory"
+  bool tls = false;                      ///< "+https" form
   std::vector<http::Endpoint> endpoints; ///< at least one
 };
 

@@ -2,13 +2,12 @@
 
 #include "herald/core/error.hpp"
 
-#include <fmt/format.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <regex>
 #include <spawn.h>
@@ -22,7 +21,9 @@ namespace herald::render {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 bool starts_expansion(std::string_view text, std::size_t i) {
   if (text[i] == '`') {
@@ -32,7 +33,8 @@ bool starts_expansion(std::string_view text, std::size_t i) {
     return false;
   }
   char next = text[i + 1];
-  return next == '(' || next == '{' || next == '_' || std::isalpha(static_cast<unsigned char>(next));
+  return next == '(' || next == '{' || next == '_' ||
+         std::isalpha(static_cast<unsigned char>(next));
 }
 
 [[noreturn]] void throw_shell_syntax(std::string_view what, std::string_view text,
@@ -311,16 +313,15 @@ void require_executable(const CommandLine& command, std::string_view what) {
               fmt::format("{} \"{}\": program '{}' {}", what, command.text, program, reason));
 }
 
-CommandResult run_command(const std::vector<std::string>& argv,
-                          std::chrono::milliseconds timeout) {
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   CommandResult result;
   if (argv.empty()) {
     throw Error(ErrorKind::internal, "run_command: empty argv");
   }
   auto path = find_executable(argv.front());
   if (!path) {
-    throw Error(ErrorKind::config, fmt::format("cannot run '{}': not an executable file on PATH",
-                                               argv.front()));
+    throw Error(ErrorKind::config,
+                fmt::format("cannot run '{}': not an executable file on PATH", argv.front()));
   }
 
   int pipe_fds[2];
@@ -344,8 +345,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
   posix_spawnattr_setsigdefault(&setup.m_attr, &defaults);
   posix_spawnattr_setsigmask(&setup.m_attr, &empty);
   posix_spawnattr_setpgroup(&setup.m_attr, 0);
-  posix_spawnattr_setflags(&setup.m_attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                                              POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&setup.m_attr,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
@@ -355,8 +356,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
   args.push_back(nullptr);
 
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, path->c_str(), &setup.m_actions, &setup.m_attr, args.data(),
-                         environ);
+  int rc =
+      ::posix_spawn(&pid, path->c_str(), &setup.m_actions, &setup.m_attr, args.data(), environ);
   if (rc != 0) {
     throw Error(ErrorKind::config,
                 fmt::format("cannot run '{}': {}", argv.front(), std::strerror(rc)));

@@ -3,9 +3,8 @@
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+#include <fmt/format.h>
 
 namespace herald::render {
 
@@ -39,6 +38,8 @@ Debouncer::Clock::time_point Debouncer::due() const {
   return std::min(m_last + m_spec.min, first + m_spec.max);
 }
 
-void Debouncer::clear() { m_first.reset(); }
+void Debouncer::clear() {
+  m_first.reset();
+}
 
 } // namespace herald::render

@@ -1,9 +1,8 @@
 #include "herald/render/diff.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstdint>
+#include <fmt/format.h>
 #include <functional>
 #include <optional>
 #include <vector>

@@ -2,13 +2,12 @@
 
 #include "herald/render/command.hpp"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,9 +106,9 @@ StageFile::StageFile(const std::string& dest, std::string_view content,
   FileDescriptor file(fd);
   auto fail = [&](const char* step) {
     int err = errno;
-    throw Error(err == ENOSPC || err == EIO ? ErrorKind::temporary : ErrorKind::config,
-                fmt::format("{}: cannot {} {}: {}", resource_name, step, m_path,
-                            std::strerror(err)));
+    throw Error(
+        err == ENOSPC || err == EIO ? ErrorKind::temporary : ErrorKind::config,
+        fmt::format("{}: cannot {} {}: {}", resource_name, step, m_path, std::strerror(err)));
   };
   std::size_t written = 0;
   while (written < content.size()) {
@@ -249,8 +248,8 @@ CommandResult run_reload(const TemplateResource& resource, const InstallOptions&
 void restore_previous(const TemplateResource& resource, const DestState& previous) {
   if (!previous.content) {
     if (::unlink(resource.dest.c_str()) != 0 && errno != ENOENT) {
-      throw Error(ErrorKind::config, fmt::format("cannot remove {}: {}", resource.dest,
-                                                 std::strerror(errno)));
+      throw Error(ErrorKind::config,
+                  fmt::format("cannot remove {}: {}", resource.dest, std::strerror(errno)));
     }
     return;
   }
@@ -288,8 +287,8 @@ void reload_or_roll_back(const TemplateResource& resource, const DestState& prev
                                     "too ({})",
                                     failure, resource.dest, describe_failure(again)));
   }
-  throw CommandFailed(fmt::format("{}; the previous {} was put back and reloaded", failure,
-                                  resource.dest));
+  throw CommandFailed(
+      fmt::format("{}; the previous {} was put back and reloaded", failure, resource.dest));
 }
 
 } // namespace

@@ -27,10 +27,9 @@ void KeyView::load(const registry::Snapshot& snapshot) {
   m_store->clear();
   const auto& entries = snapshot.entries;
   for (const auto& dir : m_registry_keys) {
-    auto it = std::lower_bound(entries.begin(), entries.end(), dir,
-                               [](const registry::KeyValue& kv, const std::string& key) {
-                                 return kv.key < key;
-                               });
+    auto it = std::lower_bound(
+        entries.begin(), entries.end(), dir,
+        [](const registry::KeyValue& kv, const std::string& key) { return kv.key < key; });
     for (; it != entries.end() && it->key.starts_with(dir == "/" ? "" : dir); ++it) {
       if (key_under(it->key, dir)) {
         m_store->set(template_key(it->key), it->value);

@@ -3,11 +3,10 @@
 #include "herald/tmpl/funcs_confd.hpp"
 #include "herald/tmpl/funcs_consul.hpp"
 
-#include <fmt/format.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
