@@ -3,7 +3,7 @@
 
 Starts its own etcd on free 127.0.0.1 ports in a temporary directory (removed at the end), loads
 N apps x 3 instances at /services/web/appI/appI@J = 10.x.y.z:3000 (the data of
-shared/bench-anchors.md) through the v3 gateway in large transactions, and measures:
+bench/anchors.md) through the v3 gateway in large transactions, and measures:
   1. one-shot `herald render --template T --dest D --keys /services/web` for N = 100, 1000, 10000:
      whole-process wall time (median of several runs, dest removed before each so every run
      renders and installs) and peak RSS (getrusage of the child);
@@ -16,7 +16,7 @@ shared/bench-anchors.md) through the v3 gateway in large transactions, and measu
      --etcd-tmpfs puts etcd's data dir on /dev/shm, so etcd's fsync leaves the clock; the run
      says so in its output. dest stays on disk either way: its fsync is herald's own cost.
 confd itself cannot be installed here: its columns are the anchors recorded on this kind of
-machine (shared/bench-anchors.md), not measured by this run.
+machine (bench/anchors.md), not measured by this run.
 Usage: bench/render.py [--herald PATH] [--template FILE] [--quick] [--etcd-tmpfs]
 """
 import argparse
@@ -36,7 +36,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PREFIX = "/services/web"
 
-# shared/bench-anchors.md: confd 0.17.0-dev, etcdv3 backend, -onetime; N -> (wall s, peak MiB).
+# bench/anchors.md: confd 0.17.0-dev, etcdv3 backend, -onetime; N -> (wall s, peak MiB).
 CONFD_ONESHOT = {1000: (0.33, 27.6), 10000: (25.9, 47.3)}
 # confd -watch, change one key until the file shows it, N = 1000: p50, p95, max in ms.
 CONFD_WATCH = {"confd 0.17 (etcd v3)": (291.0, 363.0, 480.0),
@@ -318,7 +318,7 @@ def report(oneshot, watched, watch_n, floor):
         print(f"\n   machine load: the libcurl floor (bench/curl_floor.c, one put) takes "
               f"{floor * 1000:.1f} ms here against 20 ms in the anchors' run (x{floor / 0.020:.1f})")
     print("\n3. herald against confd (confd columns: recorded anchors from "
-          "shared/bench-anchors.md,\n   confd is not installable here and was not run)")
+          "bench/anchors.md,\n   confd is not installable here and was not run)")
     print(f"   {'N apps':>8} {'herald wall':>12} {'confd wall':>11} {'speedup':>9} "
           f"{'target':>8} {'herald RSS':>11} {'confd RSS':>10}")
     ok_all = True
@@ -407,7 +407,7 @@ def main():
         runs = {n: args.runs for n in sizes}
 
     print(f"herald: {args.herald}\ntemplate: {os.path.relpath(args.template, ROOT)}")
-    print("confd figures are the recorded anchors of shared/bench-anchors.md (confd is not "
+    print("confd figures are the recorded anchors of bench/anchors.md (confd is not "
           "installable here); compare ratios, not absolute numbers")
     work = tempfile.mkdtemp(prefix="herald-bench-render-")
     etcd = None
