@@ -1,6 +1,7 @@
 #include "docker/fixtures.hpp"
 #include "herald/docker/errors.hpp"
 #include "herald/docker/model.hpp"
+#include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Contract test: replays the recorded Consul fixtures against the Consul double.
 
-Every entry of shared/fixtures/consul-api/manifest.json (its "responses" and its "errors")
+Every entry of tests/fixtures/consul-api/manifest.json (its "responses" and its "errors")
 becomes one test. The double is brought into the manifest's scenario (web@1 passing, web@2
 critical after its TTL expired, the KV keys, a held lock), the recorded request is sent, and
 the answer must match the recording: status code; JSON field names, value types and values,
@@ -9,8 +9,8 @@ recursively (only values that differ per run - indexes, UUIDs - are exempt; no f
 missing or extra); the recorded headers; empty bodies without Content-Type; error texts. A
 fixture the test does not know how to replay fails, so new fixtures cannot be skipped silently.
 
-Usage: consul_contract_test.py --fixtures DIR [unittest options]
-       (or HERALD_CONSUL_FIXTURES=DIR consul_contract_test.py)
+Usage: consul_contract_test.py [--fixtures DIR] [unittest options]
+       DIR: HERALD_CONSUL_FIXTURES, or else tests/fixtures/consul-api/ of this checkout
 """
 
 import json
@@ -450,14 +450,15 @@ def generate_tests():
 def main():
     global FIXTURES, MANIFEST
     argv = list(sys.argv)
-    FIXTURES = os.environ.get("HERALD_CONSUL_FIXTURES")
+    FIXTURES = os.environ.get("HERALD_CONSUL_FIXTURES") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), os.pardir, "fixtures", "consul-api")
     if "--fixtures" in argv:
         i = argv.index("--fixtures")
         FIXTURES = argv[i + 1]
         del argv[i:i + 2]
     if not FIXTURES or not os.path.isfile(os.path.join(FIXTURES, "manifest.json")):
-        sys.exit("consul_contract_test: no manifest.json in %r (give --fixtures DIR or "
-                 "HERALD_CONSUL_FIXTURES)" % FIXTURES)
+        sys.exit("consul_contract_test: missing fixture %s (give --fixtures DIR or "
+                 "HERALD_CONSUL_FIXTURES)" % os.path.join(FIXTURES or "", "manifest.json"))
     with open(os.path.join(FIXTURES, "manifest.json"), encoding="utf-8") as f:
         MANIFEST = json.load(f)
     covered = generate_tests()

@@ -3,8 +3,8 @@
 
 Consul cannot be installed on the test machines, so herald's Consul client is tested against
 this server. It models one Consul 1.x agent that is also the only server of its datacenter
-(a `consul agent -dev`), written from shared/reference/consul-http-api.md and kept honest by
-consul_contract_test.py, which replays shared/fixtures/consul-api/ against it.
+(a `consul agent -dev`), written from tests/fixtures/reference/consul-http-api.md and kept
+honest by consul_contract_test.py, which replays tests/fixtures/consul-api/ against it.
 
 What it models (section numbers refer to the reference):
   agent   PUT /v1/agent/service/register, /deregister/:id, GET /v1/agent/services,

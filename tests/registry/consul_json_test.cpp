@@ -1,6 +1,6 @@
 #include "herald/core/error.hpp"
 #include "herald/registry/consul/consul_json.hpp"
-#include "support/process.hpp"
+#include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -14,9 +14,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A recorded response body from shared/fixtures/consul-api/.
+/// A recorded response body from tests/fixtures/consul-api/.
 std::string fixture(const std::string& name) {
-  return herald::test::read_file(herald::test::shared_dir() + "/fixtures/consul-api/" + name);
+  return herald::test::read_fixture("consul-api/" + name);
 }
 
 bool contains(const std::string& text, const std::string& part) {

@@ -232,14 +232,6 @@ std::string herald_bin() {
 #endif
 }
 
-std::string shared_dir() {
-#ifdef HERALD_SHARED_DIR
-  return HERALD_SHARED_DIR;
-#else
-  return "../shared";
-#endif
-}
-
 } // namespace herald::test
 
 namespace herald::test {

@@ -82,9 +82,6 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
 /// The path of the herald binary under test.
 std::string herald_bin();
 
-/// shared/ beside the project root.
-std::string shared_dir();
-
 } // namespace herald::test
 
 namespace herald::test {

@@ -1,9 +1,10 @@
-// The confd golden corpus (shared/fixtures/confd-golden): every case rendered by real confd
+// The confd golden corpus (tests/fixtures/confd-golden): every case rendered by real confd
 // 0.17 must render byte-for-byte the same here, or fail with the same error.
 
 #include "herald/tmpl/funcs_confd.hpp"
 #include "herald/tmpl/go_path.hpp"
 #include "herald/tmpl/template.hpp"
+#include "support/fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 #include <algorithm>
@@ -22,7 +23,7 @@ using namespace herald::tmpl;
 namespace {
 
 fs::path golden_dir() {
-  return fs::path(HERALD_SOURCE_DIR) / ".." / "shared" / "fixtures" / "confd-golden";
+  return herald::test::fixture_path("confd-golden");
 }
 
 // confd's file backend: nested maps join with '/', list items take their index, scalars as text.
@@ -115,9 +116,6 @@ std::string render(const GoldenCase& c) {
 
 std::vector<fs::path> case_dirs() {
   std::vector<fs::path> dirs;
-  if (!fs::is_directory(golden_dir())) {
-    return dirs;
-  }
   for (const auto& e : fs::directory_iterator(golden_dir())) {
     if (e.is_directory()) {
       dirs.push_back(e.path());

@@ -1,9 +1,9 @@
 #pragma once
 
-// The Consul HTTP API on the wire (shared/reference/consul-http-api.md): request bodies, paths
-// and query strings, and the mapping of its JSON responses onto plain structs, as pure functions
-// so that they are unit-tested on the recorded fixtures without a server. Only the consul backend
-// (and its tests) include this header.
+// The Consul HTTP API on the wire (tests/fixtures/reference/consul-http-api.md): request
+// bodies, paths and query strings, and the mapping of its JSON responses onto plain structs, as
+// pure functions so that they are unit-tested on the recorded fixtures without a server. Only the
+// consul backend (and its tests) include this header.
 
 #include "herald/registry/registry.hpp"
 
