@@ -17,7 +17,7 @@ _herald_options() {
     "herald deregister") echo "--strict --help --prefix --key --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald render") echo "--watch --onetime --noop --stdout --allow-empty --help --template --dest --keys --prefix --check-cmd --reload-cmd --mode --owner --confdir --interval --wait --max-drop --cmd-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald route") echo "--help --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
-    "herald route ls") echo "--no-legend --all --watch -w --help --output -o --prefix --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald route ls") echo "--no-legend --all --watch -w --help --output -o --fields --prefix --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald completion") echo "--help --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
   esac
 }
@@ -28,7 +28,7 @@ _herald_value_options() {
     "herald deregister") echo "--prefix --key --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald render") echo "--template --dest --keys --prefix --check-cmd --reload-cmd --mode --owner --confdir --interval --wait --max-drop --cmd-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald route") echo "--registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
-    "herald route ls") echo "--output -o --prefix --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald route ls") echo "--output -o --fields --prefix --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald completion") echo "--registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
   esac
 }
@@ -36,9 +36,9 @@ _herald_choices() {
   case "$1" in
     --log-format) echo "text json journal" ;;
     --log-level) echo "trace debug info warn error off" ;;
-    --output) echo "table json yaml wide" ;;
+    --output) echo "table wide simple json yaml" ;;
     --value) echo "hostport json" ;;
-    -o) echo "table json yaml wide" ;;
+    -o) echo "table wide simple json yaml" ;;
   esac
 }
 _herald() {

@@ -284,6 +284,50 @@ TEST_CASE("route ls prints aligned columns and --no-legend leaves out the header
   CHECK(bare.out.find("APP") == std::string::npos);
 }
 
+TEST_CASE("route ls --fields picks and orders columns, and -o simple separates them by tabs") {
+  Loaded etcd(Api::v3);
+  auto r = route_ls(etcd.url, {"web", "--fields", "address,app,key"});
+  REQUIRE(r.status == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "ADDRESS          APP   KEY");
+  CHECK(lines[1] == "10.0.0.1:3000    web   /services/web/web/web@1");
+
+  auto simple = route_ls(etcd.url, {"-o", "simple", "--fields", "app,instance,address"});
+  REQUIRE(simple.status == 0);
+  CHECK(simple.out == "api\t1\t!not-an-address\n"
+                      "web\t1\t10.0.0.1:3000\n"
+                      "web\t2\t10.0.0.2:3000\n"
+                      "web\t10\t10.0.0.10:3000\n");
+}
+
+TEST_CASE("route ls --fields with an unknown field exits 2 naming the nearest valid one") {
+  // Checked before the registry is opened: no server needed.
+  std::string url = "etcd://127.0.0.1:" + std::to_string(free_port());
+  auto r = route_ls(url, {"--fields", "app,adress"});
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("herald: route ls: unknown field 'adress' in --fields; did you mean "
+                   "'address'?") == 0);
+  CHECK(r.err.find("app, instance, address, health, ttl, tags, key, node, meta") !=
+        std::string::npos);
+  auto json_fields = route_ls(url, {"-o", "json", "--fields", "app"});
+  CHECK(json_fields.status == 2);
+}
+
+TEST_CASE("route ls exits 1 when stdout cannot be written") {
+  Loaded etcd(Api::v3);
+  for (std::string format : {"table", "json", "yaml"}) {
+    CAPTURE(format);
+    auto r = run({"sh", "-c", "exec \"$0\" \"$@\" > /dev/full", herald_bin(), "--registry",
+                  etcd.url, "route", "ls", "-o", format},
+                 clean_env(), 30s);
+    CHECK(r.status == 1);
+    CHECK(r.err.find("herald: route ls: cannot write the output: No space left on device") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("route ls APP lists only that app and an unknown APP exits 1 with a suggestion") {
   Loaded etcd(Api::v3);
   auto r = route_ls(etcd.url, {"web", "-o", "json"});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "herald/cli/global_options.hpp"
+#include "herald/cli/printer.hpp"
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -35,6 +36,19 @@ std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
 /// Global flags (--registry, TLS, credentials, logging), bound once on the top-level app and
 /// visible from every subcommand.
 void add_global_options(CLI::App& app, cli::GlobalOptions& global);
+
+/// The flags of a command that lists, bound to `opts`: -o/--output, --no-legend and, when
+/// `offer_fields`, --fields, whose help names `columns`. Written once; every listing command calls
+/// it and then make_printer().
+void add_list_options(CLI::App& cmd, cli::ListOptions& opts,
+                      const std::vector<cli::Column>& columns, bool offer_fields = true);
+
+/// The printer on stdout for `opts` and `columns`, knowing whether stdout is a terminal. Throws
+/// Error(usage) for a bad -o or --fields: call it before opening anything.
+cli::Printer make_printer(const cli::ListOptions& opts, std::vector<cli::Column> columns);
+
+/// The printer on stdout for a command whose output is text it made itself (Printer::print_text).
+cli::Printer make_text_printer();
 
 /// Tunes malloc for a command that reads a whole registry (render, route ls): large buffers come
 /// from the heap and freed memory stays there for the next one, instead of each growth of a

@@ -29,8 +29,8 @@ const std::map<std::string, std::string>& choices() {
       {"--log-level", "trace debug info warn error off"},
       {"--log-format", "text json journal"},
       {"--value", "hostport json"},
-      {"--output", "table json yaml wide"},
-      {"-o", "table json yaml wide"},
+      {"--output", "table wide simple json yaml"},
+      {"-o", "table wide simple json yaml"},
   };
   return k_choices;
 }

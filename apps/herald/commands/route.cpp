@@ -1,24 +1,20 @@
 // herald route ls [APP...]: the instances the router sees, the same whichever backend holds them.
 #include "commands/commands.hpp"
+#include "herald/cli/printer.hpp"
+#include "herald/cli/route_output.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/name.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/registry/layout.hpp"
-#include "herald/route/format.hpp"
 #include "herald/route/listing.hpp"
 #include "herald/route/watch.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace herald::commands {
@@ -28,15 +24,15 @@ namespace {
 /// Flags of `herald route ls`, as typed.
 struct RouteLsOptions {
   std::vector<std::string> apps;
-  std::string output = "table";
-  bool no_legend = false;
+  cli::ListOptions list;
   bool all = false;
   std::string prefix = std::string(registry::k_default_prefix);
   bool watch = false;
 };
 
 constexpr const char* k_footer =
-    R"(Columns: APP INSTANCE ADDRESS HEALTH TTL TAGS (-o wide adds KEY NODE META).
+    R"(Columns: APP INSTANCE ADDRESS HEALTH TTL TAGS (-o wide adds KEY NODE META); --fields
+picks and orders them by their lower-case names.
 A value that is not an address is shown flagged as !VALUE, with a warning on stderr.
 
 Examples:
@@ -44,19 +40,14 @@ Examples:
       every instance under /services/web, one row each, sorted
   herald route ls web api -o json | jq -r '.instances[].address'
       the addresses of two apps, from the documented JSON document
-  herald route ls --prefix /services/clusters --no-legend
-      the single-key layout /services/clusters/APP, without the header row
+  herald route ls --prefix /services/clusters -o simple --fields app,address
+      the single-key layout /services/clusters/APP: app and address, tab-separated
   herald --registry consul://127.0.0.1:8500 route ls --all --watch
       Consul instances including critical ones, reprinted on every change
 
 Exit codes: 0 ok (also when nothing is registered), 1 a named APP has no instance,
 2 usage, 69 registry unreachable, 78 bad configuration, 130 interrupted.
 See herald-route(1).)";
-
-void write_out(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
 
 void warn_malformed(const route::Listing& listing) {
   if (listing.malformed == 0) {
@@ -113,24 +104,12 @@ Error missing_apps_error(registry::Registry& registry, const registry::InstanceQ
                            registry.describe(), hint));
 }
 
-int watch(registry::Registry& registry, const registry::InstanceQuery& query,
-          route::FormatOptions format, const StopToken& stop) {
-  bool tty = ::isatty(STDOUT_FILENO) == 1;
-  bool clear = tty && format.format != route::OutputFormat::json;
-  format.compact = true; // -o json: one document per line
-  bool first = true;
+int watch(registry::Registry& registry, const registry::InstanceQuery& query, cli::Printer& printer,
+          const StopToken& stop) {
+  std::string title = "herald route ls on " + registry.describe();
   std::size_t malformed_shown = 0;
   route::watch_routes(registry, query, stop, [&](const route::Listing& listing) {
-    std::string text = route::format_listing(listing, format);
-    if (clear) {
-      auto now = fmt::localtime(std::time(nullptr));
-      text = fmt::format("\033[H\033[2J{} on {} at {:%H:%M:%S} (Ctrl-C to stop)\n\n{}",
-                         "herald route ls", registry.describe(), now, text);
-    } else if (!first && format.format != route::OutputFormat::json) {
-      text = "---\n" + text; // tables and YAML documents, separated
-    }
-    write_out(text);
-    first = false;
+    cli::print_routes_update(printer, listing, title);
     if (listing.malformed != malformed_shown) {
       warn_malformed(listing);
       malformed_shown = listing.malformed;
@@ -153,9 +132,7 @@ int run_route_ls(const RouteLsOptions& opts, const cli::GlobalOptions& global) {
                             "/services/web",
                             opts.prefix));
   }
-  route::FormatOptions format;
-  format.format = route::parse_output_format(opts.output);
-  format.legend = !opts.no_legend;
+  cli::Printer printer = make_printer(opts.list, cli::route_columns());
 
   registry::InstanceQuery query;
   query.prefix = opts.prefix;
@@ -172,10 +149,10 @@ int run_route_ls(const RouteLsOptions& opts, const cli::GlobalOptions& global) {
   auto registry = registry::open(connection.url, options);
 
   if (opts.watch) {
-    return watch(*registry, query, format, stop);
+    return watch(*registry, query, printer, stop);
   }
   route::Listing listing = route::list_routes(*registry, query);
-  write_out(route::format_listing(listing, format));
+  cli::print_routes(printer, listing);
   warn_malformed(listing);
   if (listing.instances.empty() && opts.apps.empty()) {
     explain_empty(*registry, opts);
@@ -196,9 +173,7 @@ Command add_route_ls(CLI::App& app, const cli::GlobalOptions& global) {
       route->add_subcommand("ls", "List instances: APP INSTANCE ADDRESS HEALTH TTL TAGS");
   cmd->footer(k_footer);
   cmd->add_option("app", opts->apps, "Only these apps (default: all)");
-  cmd->add_option("-o,--output", opts->output, "Output format: table, wide, json or yaml")
-      ->default_str("table");
-  cmd->add_flag("--no-legend", opts->no_legend, "Tables: leave out the header row");
+  add_list_options(*cmd, opts->list, cli::route_columns());
   cmd->add_flag("--all", opts->all, "Include unhealthy (warning, critical) instances");
   cmd->add_option("--prefix", opts->prefix,
                   "etcd key root: instances are PREFIX/APP/APP@INSTANCE or PREFIX/APP")
