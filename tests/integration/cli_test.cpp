@@ -35,4 +35,10 @@ TEST_CASE("render --onetime with --watch or --interval is a usage error with exi
   }
 }
 
+TEST_CASE("a command whose stdout cannot be written exits 1 saying so") {
+  auto r = run({"sh", "-c", "exec \"$0\" completion bash > /dev/full", herald_bin()});
+  CHECK(r.status == 1);
+  CHECK(r.err == "herald: completion: cannot write the output: No space left on device\n");
+}
+
 TEST_SUITE_END();

@@ -510,6 +510,19 @@ TEST_CASE("render --noop prints a unified diff and touches nothing") {
   CHECK(names_in(dir.path()) == std::set<std::string>{"list.tmpl", "list.txt"});
 }
 
+TEST_CASE("render --stdout exits 1 when stdout cannot be written") {
+  EtcdServer server;
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  put(server, Api::v3, "/services/web/web/web@1", "10.0.0.1:80");
+  auto r =
+      run({"sh", "-c", "exec \"$0\" \"$@\" > /dev/full", herald_bin(), "--registry",
+           server.v3_url(), "render", "--template", templ, "--keys", "/services/web", "--stdout"},
+          clean_env(), 60s);
+  CHECK(r.status == 1);
+  CHECK(contains(r.err, "herald: render: cannot write the output: No space left on device"));
+}
+
 TEST_CASE("render says so when the keys are in the other etcd keyspace") {
   EtcdServer server;
   for (Api written : {Api::v2, Api::v3}) {

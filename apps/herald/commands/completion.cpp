@@ -4,7 +4,6 @@
 #include "commands/commands.hpp"
 #include "herald/core/error.hpp"
 
-#include <cstdio>
 #include <fmt/format.h>
 #include <map>
 #include <string>
@@ -348,7 +347,7 @@ Command add_completion(CLI::App& app, const cli::GlobalOptions& /*global*/) {
               throw Error(ErrorKind::usage,
                           fmt::format("unknown shell '{}': use bash, zsh or fish", *shell));
             }
-            std::fwrite(script.data(), 1, script.size(), stdout);
+            make_text_printer().print_text(script);
             return 0;
           }};
 }

@@ -99,10 +99,8 @@ int run_render(const RenderOptions& opts, const cli::GlobalOptions& global) {
     return registry::open(url, options);
   };
 
-  render::OutputSink out = [](std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-  };
+  cli::Printer printer = make_text_printer();
+  render::OutputSink out = [&printer](std::string_view text) { printer.print_text(text); };
   render::RenderLoop renderer(*registry, std::move(resources), loop, stop, out);
   render::LoopResult result = renderer.run();
   for (const auto& failure : result.failures) {
