@@ -1,63 +1,20 @@
 #pragma once
-// Test helpers for the announce tests: a log capture, a registry wrapper that can be switched
+// Test helpers for the announce tests: the log capture, a registry wrapper that can be switched
 // "down", and a probe whose verdict the test sets.
 
 #include "herald/announce/probe.hpp"
 #include "herald/core/error.hpp"
 #include "herald/registry/registry.hpp"
+#include "support/log_capture.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <memory>
-#include <mutex>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 #include <string>
 #include <vector>
 
 namespace herald::announce::test {
 
-/// Collects every log line while alive and restores the previous default logger afterwards.
-class LogCapture {
-public:
-  LogCapture() : m_sink(std::make_shared<Sink>()), m_previous(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("announce-test", m_sink);
-    logger->set_level(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(m_previous); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  /// Every line logged so far, as "level: message".
-  std::vector<std::string> lines() const {
-    std::lock_guard lock(m_sink->lines_mutex);
-    return m_sink->lines;
-  }
-  /// How many lines contain `text`.
-  std::size_t count(const std::string& text) const {
-    auto all = lines();
-    return static_cast<std::size_t>(std::count_if(
-        all.begin(), all.end(), [&](const auto& l) { return l.find(text) != std::string::npos; }));
-  }
-
-private:
-  struct Sink final : spdlog::sinks::base_sink<std::mutex> {
-    std::mutex lines_mutex;
-    std::vector<std::string> lines;
-
-  protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-      std::lock_guard lock(lines_mutex);
-      lines.push_back(std::string(spdlog::level::to_string_view(msg.level).data()) + ": " +
-                      std::string(msg.payload.data(), msg.payload.size()));
-    }
-    void flush_() override {}
-  };
-
-  std::shared_ptr<Sink> m_sink;
-  std::shared_ptr<spdlog::logger> m_previous;
-};
+using herald::test::LogCapture;
 
 /// Forwards to a real (memory) registry, except while `down` is set: then every call throws
 /// Error(unavailable) as a network backend does when its server is gone, or `failure_kind` when

@@ -25,8 +25,8 @@ SidekickOptions options_for(std::chrono::seconds ttl, std::chrono::milliseconds 
   options.registration.address = HostPort{"10.0.0.5", 3000};
   options.registration.ttl = ttl;
   options.refresh = refresh;
-  options.first_retry = 20ms;
-  options.max_backoff = 100ms;
+  options.retry.initial = 20ms;
+  options.retry.cap = 100ms;
   options.probe.interval = 20ms;
   options.probe.timeout = 20ms;
   options.probe.rise = 2;

@@ -14,6 +14,13 @@ TEST_CASE("split keeps empty fields") {
   CHECK(split("", ',') == std::vector<std::string>{""});
 }
 
+TEST_CASE("escape_control writes control bytes as C escapes and keeps the rest") {
+  CHECK(escape_control("plain text, UTF-8: caf\xc3\xa9") == "plain text, UTF-8: caf\xc3\xa9");
+  CHECK(escape_control("a\nb\r\tc") == "a\\nb\\r\\tc");
+  CHECK(escape_control(std::string_view("\x1b[31m\x00\x7f", 7)) == "\\x1b[31m\\x00\\x7f");
+  CHECK(escape_control("back\\slash") == "back\\slash");
+}
+
 TEST_CASE("closest_match suggests a near name and nothing for a far one") {
   std::vector<std::string> names{"announce", "deregister", "render"};
   CHECK(closest_match("anounce", names) == std::optional<std::string>("announce"));

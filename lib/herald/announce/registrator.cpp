@@ -1,6 +1,5 @@
 #include "herald/announce/registrator.hpp"
 
-#include "herald/announce/backoff.hpp"
 #include "herald/announce/registration.hpp"
 #include "herald/core/error.hpp"
 #include "herald/docker/events.hpp"
@@ -289,10 +288,9 @@ void Registrator::run() {
   } joiner{events_stop, follower_thread};
 
   ContainerRegistrations registrations(m_registry, m_options);
-  Backoff backoff(m_options.first_retry, std::min(m_options.max_backoff, m_options.refresh));
+  Backoff backoff(m_options.retry.capped_at(m_options.refresh));
+  OutageLog outage("registry or Docker");
   // Plain time points with flags: g++ 12 warns falsely about std::optional<time_point> here.
-  bool outage = false;
-  Clock::time_point outage_since{};
   auto next_refresh = Clock::now() + m_options.refresh;
   bool retrying = false;
   Clock::time_point retry_at{};
@@ -345,11 +343,7 @@ void Registrator::run() {
         next_refresh = Clock::now() + m_options.refresh;
       }
       backoff.reset();
-      if (outage) {
-        std::chrono::duration<double> down = Clock::now() - outage_since;
-        outage = false;
-        spdlog::info("registry and Docker answer again after {:.1f}s", down.count());
-      }
+      outage.recovered();
       if (!ready && m_notifier != nullptr) {
         m_notifier->ready(fmt::format("registering containers of {} ({} instance(s))",
                                       m_options.node, registrations.wanted().size()));
@@ -362,13 +356,7 @@ void Registrator::run() {
       if (!e.retryable()) {
         throw;
       }
-      if (!outage) {
-        outage = true;
-        outage_since = Clock::now();
-        spdlog::warn("{}; retrying", e.what());
-      } else {
-        spdlog::debug("still failing: {}", e.what());
-      }
+      outage.failed(e.what());
       // Keep the work that did not happen for the next attempt.
       std::lock_guard lock(mutex);
       queued.insert(ids.begin(), ids.end());

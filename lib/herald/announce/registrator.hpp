@@ -1,6 +1,7 @@
 #pragma once
 
 #include "herald/announce/sidekick.hpp"
+#include "herald/core/retry.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/docker/client.hpp"
 #include "herald/registry/layout.hpp"
@@ -31,8 +32,8 @@ struct RegistratorOptions {
   std::string node_address;
   std::chrono::seconds ttl{60};
   std::chrono::milliseconds refresh{20000};
-  std::chrono::milliseconds first_retry{500};
-  std::chrono::milliseconds max_backoff{10000};
+  /// Retries after a registry or Docker error; capped by `refresh` too.
+  RetryPolicy retry;
 };
 
 /// The registrations a registrator wants for `container` (none when it is not running, paused,

@@ -1,6 +1,7 @@
 #include "herald/announce/sidekick.hpp"
 
 #include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -18,7 +19,7 @@ constexpr std::chrono::milliseconds k_longest_sleep{std::chrono::hours(1)};
 
 Sidekick::Sidekick(registry::Registry& registry, SidekickOptions options, const StopToken& stop)
     : m_registry(registry), m_options(std::move(options)), m_stop(stop),
-      m_backoff(m_options.first_retry, std::min(m_options.max_backoff, m_options.refresh)) {}
+      m_backoff(m_options.retry.capped_at(m_options.refresh)) {}
 
 void Sidekick::set_probe(std::unique_ptr<Probe> probe) {
   m_probe = std::move(probe);
@@ -192,26 +193,15 @@ void Sidekick::register_now() {
 
 void Sidekick::registry_ok() {
   m_backoff.reset();
-  if (!m_outage_since) {
-    return;
-  }
-  std::chrono::duration<double> down = Clock::now() - *m_outage_since;
-  m_outage_since.reset();
-  spdlog::info("registry back after {:.1f}s", down.count());
-  if (m_notifier != nullptr) {
+  if (m_outage.recovered() && m_notifier != nullptr) {
     m_notifier->status(m_desired ? "registry back" : "registry back; withdrawn");
   }
 }
 
 void Sidekick::registry_failed(const Error& error) {
-  if (m_outage_since) {
-    spdlog::debug("registry still unavailable: {}", error.what());
-    return;
-  }
-  m_outage_since = Clock::now();
-  spdlog::warn("registry lost: {}; retrying", error.what());
-  if (m_notifier != nullptr) {
-    m_notifier->status(fmt::format("registry unavailable: {}; retrying", error.what()));
+  if (m_outage.failed(error.what()) && m_notifier != nullptr) {
+    m_notifier->status(
+        fmt::format("registry unavailable: {}; retrying", escape_control(error.what())));
   }
 }
 

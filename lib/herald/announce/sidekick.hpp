@@ -1,9 +1,9 @@
 #pragma once
 
-#include "herald/announce/backoff.hpp"
 #include "herald/announce/notify.hpp"
 #include "herald/announce/probe.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/retry.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/registry/registry.hpp"
 
@@ -18,12 +18,11 @@ namespace herald::announce {
 /// How a Sidekick keeps its registration.
 struct SidekickOptions {
   registry::Registration registration;
-  std::chrono::milliseconds refresh{20000};   ///< keep-alive period, shorter than the TTL
-  ProbeSettings probe;                        ///< used when a probe is set
-  std::chrono::milliseconds first_retry{500}; ///< first backoff step after a registry error
-  /// Longest wait between retries; the refresh period caps it too, so a registry that comes back
-  /// sees the instance again within one refresh.
-  std::chrono::milliseconds max_backoff{10000};
+  std::chrono::milliseconds refresh{20000}; ///< keep-alive period, shorter than the TTL
+  ProbeSettings probe;                      ///< used when a probe is set
+  /// Retries after a registry error; the refresh period caps its delays too, so a registry that
+  /// comes back sees the instance again within one refresh.
+  RetryPolicy retry;
 };
 
 /// Opens the registry used to deregister once the stop token has fired: the main one is bound
@@ -75,13 +74,13 @@ private:
   Notifier* m_notifier = nullptr;
   RegistryOpener m_cleanup;
   Backoff m_backoff;
+  OutageLog m_outage{"registry"};
 
   bool m_desired = true;        ///< the instance should be registered (probe passes / no probe)
   bool m_present = false;       ///< we registered it and have not seen it go
   bool m_maybe_present = false; ///< a write may have reached the registry: deregister on stop
   Note m_note = Note::first;    ///< what to log at the next successful registration
   std::string m_failure;        ///< the last probe failure, for withdraw_instance's reason
-  std::optional<Clock::time_point> m_outage_since;
   Clock::time_point m_next_sync;
   Clock::time_point m_next_probe;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 
 namespace herald {
@@ -28,6 +29,33 @@ std::string_view trim(std::string_view text) {
   }
   auto last = text.find_last_not_of(ws);
   return text.substr(first, last - first + 1);
+}
+
+std::string escape_control(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out.push_back(c);
+      continue;
+    }
+    switch (c) {
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      out += fmt::format("\\x{:02x}", u);
+      break;
+    }
+  }
+  return out;
 }
 
 namespace {

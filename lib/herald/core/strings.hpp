@@ -13,6 +13,11 @@ std::vector<std::string> split(std::string_view text, char sep);
 /// `text` without leading and trailing ASCII whitespace.
 std::string_view trim(std::string_view text);
 
+/// `text` safe for one line of a terminal or a log: control bytes (and DEL) are written as C
+/// escapes ("\n", "\t", "\x1b"), so a newline in untrusted text cannot start a forged line
+/// and an escape sequence cannot drive the terminal. Everything else, UTF-8 included, is kept.
+std::string escape_control(std::string_view text);
+
 /// The candidate closest to `word` by edit distance when it is close enough to be a likely typo,
 /// for "did you mean ...?" hints.
 std::optional<std::string> closest_match(std::string_view word,
