@@ -1,6 +1,7 @@
 #include "herald/core/error.hpp"
 #include "herald/docker/client.hpp"
 #include "herald/docker/events.hpp"
+#include "support/log_capture.hpp"
 #include "support/temp_dir.hpp"
 
 #include <chrono>
@@ -88,9 +89,10 @@ TEST_CASE("the event follower keeps retrying a missing daemon until asked to sto
   Client client(socket_at(dir.file("docker.sock")));
   EventFollower follower(
       client, EventQuery{},
-      FollowOptions{std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
+      FollowOptions{{std::chrono::milliseconds(20), std::chrono::milliseconds(100)}});
   StopToken stop;
   int reconnects = 0;
+  herald::test::LogCapture log;
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     stop.request();
@@ -103,6 +105,9 @@ TEST_CASE("the event follower keeps retrying a missing daemon until asked to sto
   CHECK(took >= std::chrono::milliseconds(350));
   CHECK(took < std::chrono::seconds(2));
   CHECK(reconnects == 0); // the daemon never came back
+  // One line for the outage, none per attempt.
+  CHECK(log.lines().size() == 1);
+  CHECK(log.count("warning: docker events lost: ") == 1);
 }
 
 TEST_CASE("the event follower gives up at once on errors retrying cannot fix") {

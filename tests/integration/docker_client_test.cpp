@@ -426,7 +426,7 @@ TEST_CASE("docker: the event follower resumes after a daemon restart without los
     Client client(dockerd.connection(), ClientOptions{});
     EventFollower follower(
         client, query,
-        FollowOptions{std::chrono::milliseconds(50), std::chrono::milliseconds(500)});
+        FollowOptions{{std::chrono::milliseconds(50), std::chrono::milliseconds(500)}});
     try {
       follower.run(
           stop, [&](const Event& e) { return log.add(e); },

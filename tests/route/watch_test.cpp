@@ -1,3 +1,4 @@
+#include "announce/doubles.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/registry/memory/memory_registry.hpp"
 #include "herald/route/watch.hpp"
@@ -51,6 +52,48 @@ TEST_CASE("watch_routes reports the listing and then each change of routes until
   writer.join();
   CHECK(sizes == std::vector<std::size_t>{1, 2});
   CHECK(std::chrono::steady_clock::now() - started < 6s);
+}
+
+TEST_CASE("watch_routes rides out a lost registry with one line when lost and one when back") {
+  StopToken stop;
+  MemoryRegistry memory(&stop);
+  memory.put("/services/web/web/web@1", "10.0.0.1:80");
+  announce::test::SwitchableRegistry reg(memory);
+  reg.down = true;
+  announce::test::LogCapture log;
+  std::atomic<int> calls{0};
+  WatchOptions options;
+  options.max_wait = 200ms;
+  options.retry = RetryPolicy{5ms, 20ms};
+
+  std::thread switcher([&] {
+    for (int i = 0; i < 250 && reg.failures.load() < 5; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    reg.down = false;
+    for (int i = 0; i < 250 && calls.load() < 1; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    stop.request();
+  });
+  watch_routes(
+      reg, registry::InstanceQuery{}, stop, [&](const Listing&) { ++calls; }, options);
+  switcher.join();
+  CHECK(reg.failures.load() >= 5);
+  CHECK(calls.load() == 1);
+  CHECK(log.count("registry lost: ") == 1);
+  CHECK(log.count("registry back after ") == 1);
+  CHECK(log.lines().size() == 2);
+}
+
+TEST_CASE("watch_routes throws an error that retrying cannot fix") {
+  StopToken stop;
+  MemoryRegistry memory(&stop);
+  announce::test::SwitchableRegistry reg(memory);
+  reg.failure_kind = ErrorKind::config;
+  reg.down = true;
+  CHECK_THROWS_AS(watch_routes(reg, registry::InstanceQuery{}, stop, [](const Listing&) {}), Error);
+  CHECK(reg.failures.load() == 1);
 }
 
 TEST_SUITE_END();

@@ -2,10 +2,7 @@
 
 #include "herald/core/error.hpp"
 
-#include <algorithm>
 #include <exception>
-#include <random>
-#include <spdlog/spdlog.h>
 
 namespace herald::docker {
 
@@ -40,38 +37,24 @@ EventFollower::EventFollower(Client& client, EventQuery query, FollowOptions opt
 
 void EventFollower::run(const StopToken& stop, const EventHandler& on_event,
                         const std::function<void()>& on_reconnect) {
-  std::minstd_rand random(std::random_device{}());
-  std::chrono::milliseconds backoff = m_options.min_backoff;
-  bool lost = false;
   const std::string daemon = m_client.connection().str();
-
-  // Sleeps a jittered backoff (half fixed, half random) and doubles it up to the cap; returns
-  // true when a stop was requested meanwhile.
-  auto pause = [&] {
-    auto half = std::max<std::chrono::milliseconds::rep>(backoff.count() / 2, 1);
-    std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter(0, half);
-    std::chrono::milliseconds wait{half + jitter(random)};
-    backoff = std::min(backoff * 2, m_options.max_backoff);
-    return stop.wait_for(wait);
-  };
+  Retry retry(m_options.retry, OutageLog("docker events", "reconnecting"));
 
   // The handler's own failures go to our caller as they are, never mistaken for a lost
   // connection (and retried) below.
   std::exception_ptr handler_failure;
   while (!stop.requested()) {
     try {
-      if (lost) {
+      if (retry.down()) {
         // Ping first (a pinned version would skip negotiation), and negotiate again: the daemon
         // may have been upgraded while it was away.
         m_client.ping();
         m_client.reset_api_version();
         m_client.api_version();
-        spdlog::info("docker: events from {} are back; resuming", daemon);
         if (on_reconnect) {
           on_reconnect();
         }
-        lost = false;
-        backoff = m_options.min_backoff;
+        retry.succeeded();
       }
       EventQuery query = m_query;
       if (auto since = m_cursor.since()) {
@@ -100,25 +83,16 @@ void EventFollower::run(const StopToken& stop, const EventHandler& on_event,
         return;
       }
       // A clean end without `until`: the daemon is shutting down (or restarting).
-      spdlog::warn("docker: {} closed the events stream; reconnecting", daemon);
-      lost = true;
+      if (!retry.wait_to_retry(daemon + " closed the stream", stop)) {
+        return;
+      }
     } catch (const Error& e) {
       if (handler_failure) {
         throw;
       }
-      if (e.kind() == ErrorKind::cancelled || stop.requested()) {
+      if (!retry.wait_to_retry(e, stop)) {
         return;
       }
-      if (!e.retryable()) {
-        throw;
-      }
-      if (!lost) {
-        spdlog::warn("docker: lost the events stream from {}: {}; reconnecting", daemon, e.what());
-        lost = true;
-      }
-    }
-    if (pause()) {
-      return;
     }
   }
 }

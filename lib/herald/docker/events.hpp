@@ -1,5 +1,6 @@
 #pragma once
 
+#include "herald/core/retry.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/docker/client.hpp"
 
@@ -31,15 +32,15 @@ private:
 
 /// How EventFollower waits between reconnection attempts.
 struct FollowOptions {
-  std::chrono::milliseconds min_backoff{100};
-  std::chrono::milliseconds max_backoff{5000};
+  /// Sooner and shorter than a registry's: a restarting daemon is back within seconds.
+  RetryPolicy retry{std::chrono::milliseconds(100), std::chrono::seconds(5)};
 };
 
 /// Follows the `/events` stream across daemon restarts: when the stream ends or the daemon stops
 /// answering it retries with capped, jittered backoff, renegotiates the API version, tells the
 /// caller (`on_reconnect`, the moment to resync by listing containers, since events during the
 /// outage are gone) and resumes with `since=` the last event's time, delivering each event once.
-/// One log line when the daemon is lost and one when it is back.
+/// One log line when the stream is lost and one when it is back (OutageLog).
 class EventFollower {
 public:
   /// Follows `query` (its `since_nano`, if any, applies to the first request) through `client`.

@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <map>
 #include <optional>
-#include <random>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -20,28 +19,6 @@ namespace herald::render {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-/// Capped, jittered exponential backoff: each delay is drawn from [d/2, d], d doubles to `cap`.
-class RetryDelay {
-public:
-  RetryDelay(std::chrono::milliseconds first, std::chrono::milliseconds cap)
-      : m_first(first), m_cap(std::max(cap, first)), m_current(first),
-        m_random(std::random_device{}()) {}
-
-  std::chrono::milliseconds next() {
-    auto d = m_current;
-    m_current = std::min(m_cap, m_current * 2);
-    std::uniform_int_distribution<long long> pick(d.count() / 2, d.count());
-    return std::chrono::milliseconds(pick(m_random));
-  }
-  void reset() { m_current = m_first; }
-
-private:
-  std::chrono::milliseconds m_first;
-  std::chrono::milliseconds m_cap;
-  std::chrono::milliseconds m_current;
-  std::minstd_rand m_random;
-};
 
 /// "etcd v3" / "etcd v2" for messages, from Registry::backend().
 std::string keyspace_name(std::string_view backend) {
@@ -116,7 +93,6 @@ struct RenderLoop::Impl {
   std::shared_ptr<ServiceView> services = std::make_shared<ServiceView>();
   std::unique_ptr<ChangeFeed> feed; ///< --watch with services: keys and instances at once
   std::string prefix;               ///< what list() and watch() cover
-  bool lost = false;                ///< the registry is unreachable (logged once)
 
   Impl(registry::Registry& r, std::vector<TemplateResource> resources, LoopOptions o,
        const StopToken& s, OutputSink sink)
@@ -285,33 +261,20 @@ struct RenderLoop::Impl {
 
   // --- registry outages ------------------------------------------------------------------------
 
-  void registry_lost(const Error& e) {
-    if (!lost) {
-      spdlog::warn("registry {} unavailable: {}; every dest stays as it is until it is back",
-                   registry.describe(), e.what());
-      lost = true;
-    }
+  /// The two lines of an outage: lost (with the error) and back (with its length).
+  static OutageLog registry_outage() {
+    return OutageLog("registry", "every dest stays as it is until it is back");
   }
 
-  void registry_back() {
-    if (lost) {
-      spdlog::info("registry {} is back", registry.describe());
-      lost = false;
-    }
-  }
-
-  /// Handles an error of a loop iteration: true to retry after the backoff, false to stop.
-  bool recoverable(const Error& e, LoopResult& result) {
-    if (e.kind() == ErrorKind::cancelled || stop.requested()) {
+  /// Handles an error of a loop iteration: waits the backoff and returns true to try again, false
+  /// to stop.
+  bool recoverable(const Error& e, Retry& retry, LoopResult& result) {
+    if (!e.retryable() && e.kind() != ErrorKind::cancelled && !stop.requested()) {
+      spdlog::error("registry {}: {}", registry.describe(), e.what());
+      result.code = exit_code_for(e.kind());
       return false;
     }
-    if (e.retryable()) {
-      registry_lost(e);
-      return true;
-    }
-    spdlog::error("registry {}: {}", registry.describe(), e.what());
-    result.code = exit_code_for(e.kind());
-    return false;
+    return retry.wait_to_retry(e, stop);
   }
 
   // --- modes --------------------------------------------------------------------------------
@@ -325,14 +288,13 @@ struct RenderLoop::Impl {
 
   LoopResult run_interval() {
     LoopResult result;
-    RetryDelay retry(options.first_retry, std::min(options.max_retry, options.interval));
+    Retry retry(options.retry.capped_at(options.interval), registry_outage());
     std::optional<std::int64_t> rendered_index;
     std::uint64_t rendered_services = 0;
     while (!stop.requested()) {
       try {
         std::int64_t index = load_snapshot();
-        registry_back();
-        retry.reset();
+        retry.succeeded();
         bool failing = std::any_of(slots.begin(), slots.end(),
                                    [](const Slot& s) { return !s.failure.empty(); });
         // Nothing changed and nothing to retry: skip the render (confd re-renders every tick).
@@ -343,10 +305,9 @@ struct RenderLoop::Impl {
           rendered_services = services->generation();
         }
       } catch (const Error& e) {
-        if (!recoverable(e, result)) {
+        if (!recoverable(e, retry, result)) {
           break;
         }
-        stop.wait_for(retry.next());
         continue;
       }
       stop.wait_for(options.interval);
@@ -356,7 +317,7 @@ struct RenderLoop::Impl {
 
   LoopResult run_watch() {
     LoopResult result;
-    RetryDelay retry(options.first_retry, options.max_retry);
+    Retry retry(options.retry, registry_outage());
     Debouncer debounce(options.wait);
     Clock::time_point seen_at;         // when the watch handed over the first change of the burst
     std::optional<std::int64_t> index; // nullopt: list (again) before watching
@@ -366,8 +327,7 @@ struct RenderLoop::Impl {
       try {
         if (!index) {
           index = load_snapshot();
-          registry_back();
-          retry.reset();
+          retry.succeeded();
           debounce.clear();
           render(true, result);
           continue;
@@ -395,8 +355,7 @@ struct RenderLoop::Impl {
           seen.batch = registry.watch(prefix, *index, wait);
         }
         registry::WatchBatch& batch = seen.batch;
-        registry_back();
-        retry.reset();
+        retry.succeeded();
         if (batch.resync) {
           spdlog::info("registry {} no longer has the history after index {}; reading {} again",
                        registry.describe(), *index, prefix);
@@ -430,10 +389,9 @@ struct RenderLoop::Impl {
           debounce.change(changed_at);
         }
       } catch (const Error& e) {
-        if (!recoverable(e, result)) {
+        if (!recoverable(e, retry, result)) {
           break;
         }
-        stop.wait_for(retry.next());
       }
     }
     return result;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "herald/core/exit_code.hpp"
+#include "herald/core/retry.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/registry/registry.hpp"
 #include "herald/render/debounce.hpp"
@@ -36,8 +37,8 @@ struct LoopOptions {
   InstallOptions install; ///< --cmd-timeout
   /// The longest single watch request; the watch is simply renewed after it.
   std::chrono::milliseconds watch_timeout{std::chrono::seconds(60)};
-  std::chrono::milliseconds first_retry{500}; ///< first backoff step after a registry error
-  std::chrono::milliseconds max_retry{10000}; ///< backoff cap
+  /// Retries after a registry error; --interval caps its delays at the interval.
+  RetryPolicy retry;
   /// Opens more connections to the registry: --watch of a template calling `service` waits on
   /// wait_instances() and the key watch at once, each on its own connection. Optional for the
   /// (thread-safe) memory backend.

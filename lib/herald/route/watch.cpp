@@ -2,9 +2,7 @@
 
 #include "herald/core/error.hpp"
 
-#include <algorithm>
 #include <optional>
-#include <spdlog/spdlog.h>
 
 namespace herald::route {
 
@@ -13,19 +11,14 @@ void watch_routes(registry::Registry& registry, const registry::InstanceQuery& q
                   const WatchOptions& options) {
   std::optional<Listing> shown;
   std::int64_t index = 0;
-  std::chrono::milliseconds retry = options.retry_min;
-  bool lost = false;
+  Retry retry(options.retry, OutageLog("registry"));
   while (!stop.requested()) {
     try {
       std::int64_t next = registry.wait_instances(query, index, options.max_wait);
-      if (lost) {
-        spdlog::info("registry {} is back", registry.describe());
-        lost = false;
-        retry = options.retry_min;
-      }
+      retry.succeeded();
       // index 0 after a loss forces a fresh read: changes made while away are not replayed.
       if (shown && next == index) {
-        if (index == 0 && stop.wait_for(options.retry_max)) {
+        if (index == 0 && stop.wait_for(retry.policy().cap)) {
           return; // a backend without an index cannot block; poll it instead of spinning
         }
         continue;
@@ -37,21 +30,10 @@ void watch_routes(registry::Registry& registry, const registry::InstanceQuery& q
         shown = std::move(listing);
       }
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::cancelled || stop.requested()) {
-        return;
-      }
-      if (!e.retryable()) {
-        throw;
-      }
-      if (!lost) {
-        spdlog::warn("lost the registry: {}; retrying", e.what());
-        lost = true;
-      }
       index = 0;
-      if (stop.wait_for(retry)) {
+      if (!retry.wait_to_retry(e, stop)) {
         return;
       }
-      retry = std::min(retry * 2, options.retry_max);
     }
   }
 }
