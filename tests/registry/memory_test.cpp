@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <doctest/doctest.h>
+#include <optional>
 #include <thread>
 
 using namespace herald;
@@ -280,6 +281,64 @@ TEST_CASE("memory instances() lists registrations through the key layout") {
 
   query.apps = {"web"};
   CHECK(reg.instances(query).size() == 2);
+}
+
+TEST_CASE("memory read outage fails reads and a blocked watch, keeps writes, and ends") {
+  MemoryRegistry reg;
+  reg.put("/w/a", "1");
+  auto index = reg.revision();
+  std::optional<ErrorKind> watch_failed;
+  std::thread watcher([&] {
+    try {
+      reg.watch("/w", index, 10s);
+    } catch (const Error& e) {
+      watch_failed = e.kind();
+    }
+  });
+  REQUIRE(reg.await_watcher(index, 5s)); // blocked, with nothing to report
+  auto started = Clock::now();
+  reg.set_read_outage(ErrorKind::unavailable);
+  watcher.join();
+  CHECK(watch_failed == ErrorKind::unavailable);
+  CHECK(Clock::now() - started < 2s);
+
+  auto kind_of = [](const auto& read) -> std::optional<ErrorKind> {
+    try {
+      read();
+    } catch (const Error& e) {
+      return e.kind();
+    }
+    return std::nullopt;
+  };
+  CHECK(kind_of([&] { reg.get("/w/a"); }) == ErrorKind::unavailable);
+  CHECK(kind_of([&] { reg.list("/w"); }) == ErrorKind::unavailable);
+  CHECK(kind_of([&] { reg.instances(InstanceQuery{}); }) == ErrorKind::unavailable);
+  reg.put("/w/b", "2"); // other clients still reach the server
+  CHECK(reg.refused_reads() == 4);
+
+  reg.set_read_outage(ErrorKind::temporary);
+  CHECK(kind_of([&] { reg.watch("/w", index, 0ms); }) == ErrorKind::temporary);
+
+  reg.set_read_outage(std::nullopt);
+  auto batch = reg.watch("/w", index, 0ms); // resumes where it was
+  REQUIRE(batch.events.size() == 1);
+  CHECK(batch.events[0].kv.key == "/w/b");
+  CHECK(reg.refused_reads() == 5);
+}
+
+TEST_CASE("memory await_watcher tells when a watcher has taken in every change") {
+  MemoryRegistry reg;
+  CHECK_FALSE(reg.await_watcher(0, 50ms)); // nobody watches
+  reg.put("/w/a", "1");
+  reg.put("/other", "x");
+  std::thread watcher([&] {
+    auto batch = reg.watch("/w", 0, 10s); // returns /w/a at once
+    reg.watch("/w", batch.index, 300ms);  // then blocks: nothing new under /w
+  });
+  // Caught up to revision 2: /other is not under the watched prefix.
+  CHECK(reg.await_watcher(2, 5s));
+  watcher.join();
+  CHECK_FALSE(reg.await_watcher(3, 50ms));
 }
 
 TEST_SUITE_END();

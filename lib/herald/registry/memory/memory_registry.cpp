@@ -5,6 +5,7 @@
 #include "herald/registry/layout.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <vector>
 
 namespace herald::registry::memory {
@@ -34,6 +35,7 @@ MemoryRegistry::MemoryRegistry(const StopToken* stop, std::size_t history_limit)
 
 std::optional<KeyValue> MemoryRegistry::get(std::string_view key) {
   std::lock_guard lock(m_mutex);
+  check_outage(key);
   auto now = Clock::now();
   expire_leases(now);
   auto it = m_keys.find(key);
@@ -45,6 +47,7 @@ std::optional<KeyValue> MemoryRegistry::get(std::string_view key) {
 
 Snapshot MemoryRegistry::list(std::string_view prefix) {
   std::lock_guard lock(m_mutex);
+  check_outage(prefix);
   auto now = Clock::now();
   expire_leases(now);
   Snapshot out;
@@ -82,6 +85,7 @@ WatchBatch MemoryRegistry::watch(std::string_view prefix, std::int64_t after_ind
     if (m_stop != nullptr && m_stop->requested()) {
       throw Error(ErrorKind::cancelled, "watch of '" + std::string(prefix) + "' stopped");
     }
+    check_outage(prefix);
     WatchBatch batch;
     if (after_index < m_compacted) {
       batch.resync = true;
@@ -96,6 +100,10 @@ WatchBatch MemoryRegistry::watch(std::string_view prefix, std::int64_t after_ind
     if (!batch.events.empty()) {
       batch.index = m_revision;
       return batch;
+    }
+    if (m_watched_to < m_revision) {
+      m_watched_to = m_revision;
+      m_watcher_caught.notify_all();
     }
     if (now >= deadline) {
       batch.index = after_index;
@@ -182,6 +190,30 @@ void MemoryRegistry::compact(std::int64_t index) {
 std::int64_t MemoryRegistry::revision() const {
   std::lock_guard lock(m_mutex);
   return m_revision;
+}
+
+void MemoryRegistry::set_read_outage(std::optional<ErrorKind> kind) {
+  std::lock_guard lock(m_mutex);
+  m_outage = kind;
+  m_changed.notify_all(); // a blocked watch() fails now, as a dropped connection does
+}
+
+std::size_t MemoryRegistry::refused_reads() const {
+  std::lock_guard lock(m_mutex);
+  return m_refused_reads;
+}
+
+bool MemoryRegistry::await_watcher(std::int64_t index, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(m_mutex);
+  return m_watcher_caught.wait_for(lock, timeout, [&] { return m_watched_to >= index; });
+}
+
+void MemoryRegistry::check_outage(std::string_view what) {
+  if (m_outage) {
+    ++m_refused_reads;
+    throw Error(*m_outage, fmt::format("{}: reading '{}' failed: connection lost (test outage)",
+                                       describe(), what));
+  }
 }
 
 void MemoryRegistry::expire_leases(Clock::time_point now) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/registry/registry.hpp"
 
@@ -53,6 +54,22 @@ public:
   /// The revision of the latest change (0 before the first).
   std::int64_t revision() const;
 
+  // --- test knobs: what a network backend does to its callers, on demand -------------------
+
+  /// Cuts the readers off, as a partition between a watcher and its server does: while `kind` is
+  /// set, get(), list(), watch() and instances() throw Error(*kind) (a blocked watch() at once),
+  /// while writes still succeed, as other clients' writes reach the server. nullopt ends the
+  /// outage; data and history are kept, so a watch resumes from the index it had.
+  void set_read_outage(std::optional<ErrorKind> kind);
+
+  /// How many reads set_read_outage() has refused so far.
+  std::size_t refused_reads() const;
+
+  /// Waits up to `timeout` until some watch() is blocked with nothing to report up to revision
+  /// `index` or later, i.e. its caller has taken in every change up to there; true when one did.
+  /// A test calls it before asserting on what the watcher did with those changes.
+  bool await_watcher(std::int64_t index, std::chrono::milliseconds timeout);
+
 private:
   using Clock = std::chrono::steady_clock;
 
@@ -72,6 +89,7 @@ private:
   bool apply_remove(std::string_view key);
   void revoke_lease(std::int64_t id);
   void record(Event event);
+  void check_outage(std::string_view what);
   KeyValue to_key_value(const std::string& key, const Entry& entry, Clock::time_point now) const;
   std::optional<Clock::time_point> next_expiry() const;
 
@@ -86,6 +104,10 @@ private:
   std::int64_t m_revision = 0;  ///< the latest change
   std::int64_t m_compacted = 0; ///< history after this revision is complete
   std::int64_t m_next_lease = 1;
+  std::optional<ErrorKind> m_outage; ///< set_read_outage()
+  std::size_t m_refused_reads = 0;
+  std::int64_t m_watched_to = -1;           ///< the latest revision a blocked watch() had seen
+  std::condition_variable m_watcher_caught; ///< m_watched_to moved
 };
 
 /// A MemoryRegistry whose watches honour `stop` (the memory:// row of registry::open()).
