@@ -332,10 +332,11 @@ struct RenderLoop::Impl {
           render(true, result);
           continue;
         }
-        auto now = Clock::now();
+        auto now = options.clock();
         if (debounce.ready(now)) {
           debounce.clear();
-          spdlog::debug("rendering a change seen {:.1f} ms ago", ms_since(seen_at));
+          spdlog::debug("rendering a change seen {:.1f} ms ago",
+                        std::chrono::duration<double, std::milli>(now - seen_at).count());
           render(false, result);
           continue;
         }
@@ -382,7 +383,7 @@ struct RenderLoop::Impl {
           }
         }
         if (changed) {
-          auto changed_at = Clock::now();
+          auto changed_at = options.clock();
           if (!debounce.pending()) {
             seen_at = changed_at;
           }

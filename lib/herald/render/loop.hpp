@@ -39,6 +39,10 @@ struct LoopOptions {
   std::chrono::milliseconds watch_timeout{std::chrono::seconds(60)};
   /// Retries after a registry error; --interval caps its delays at the interval.
   RetryPolicy retry;
+  /// The clock --wait measures bursts by; a test hands in one it moves by hand.
+  std::function<std::chrono::steady_clock::time_point()> clock = [] {
+    return std::chrono::steady_clock::now();
+  };
   /// Opens more connections to the registry: --watch of a template calling `service` waits on
   /// wait_instances() and the key watch at once, each on its own connection. Optional for the
   /// (thread-safe) memory backend.
