@@ -17,6 +17,7 @@ ExitCode exit_code_for(ErrorKind kind) noexcept {
   case ErrorKind::cancelled:
     return ExitCode::interrupted;
   case ErrorKind::not_found:
+  case ErrorKind::failed:
   case ErrorKind::internal:
     return ExitCode::failure;
   }
@@ -37,6 +38,8 @@ const char* to_string(ErrorKind kind) noexcept {
     return "config";
   case ErrorKind::not_found:
     return "not_found";
+  case ErrorKind::failed:
+    return "failed";
   case ErrorKind::cancelled:
     return "cancelled";
   case ErrorKind::internal:

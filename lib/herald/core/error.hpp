@@ -15,6 +15,8 @@ enum class ErrorKind {
   temporary,   ///< a transient failure (timeout, conflict); retry
   config,      ///< configuration is wrong (credentials, missing address, bad URL)
   not_found,   ///< the thing asked for does not exist
+  failed,      ///< a step ran and failed or was refused (a check or reload command, the drop
+               ///< guard): exit 1, and a loop tries again on the next change
   cancelled,   ///< stopped by SIGINT/SIGTERM before it finished
   internal     ///< a bug in herald
 };

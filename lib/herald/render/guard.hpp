@@ -25,13 +25,6 @@ struct DropVerdict {
   std::string reason; ///< why it was refused, for the log line; "" when allowed
 };
 
-/// A render the drop guard refused to install (exit 1 in once mode; in a loop the next change
-/// is judged again).
-class RenderRefused : public Error {
-public:
-  explicit RenderRefused(const std::string& message) : Error(ErrorKind::temporary, message) {}
-};
-
 /// Judges a render of `current` instances (keys under the resource's keys) against the previous
 /// installed render's `previous` count (nullopt: none yet in this process) and whether dest holds
 /// anything now. An empty snapshot over a non-empty dest needs allow_empty (which then also

@@ -216,7 +216,7 @@ bool attributes_match(const TemplateResource& resource, const DestState& current
          (!resource.gid || info.st_gid == *resource.gid);
 }
 
-/// Runs check_cmd on the staged file; throws CommandFailed when it rejects it.
+/// Runs check_cmd on the staged file; throws Error(failed) when it rejects it.
 void check_stage_file(const TemplateResource& resource, const StageFile& stage,
                       const InstallOptions& options) {
   if (!resource.check_cmd) {
@@ -225,10 +225,10 @@ void check_stage_file(const TemplateResource& resource, const StageFile& stage,
   auto argv = substitute_src(resource.check_cmd->argv, stage.path());
   CommandResult result = run_command(argv, options.command_timeout);
   if (!result.ok()) {
-    throw CommandFailed(fmt::format("{}: check_cmd \"{}\" rejected the new {} ({}); {} is "
-                                    "unchanged",
-                                    resource.name, resource.check_cmd->text, resource.dest,
-                                    describe_failure(result), resource.dest));
+    throw Error(ErrorKind::failed,
+                fmt::format("{}: check_cmd \"{}\" rejected the new {} ({}); {} is unchanged",
+                            resource.name, resource.check_cmd->text, resource.dest,
+                            describe_failure(result), resource.dest));
   }
 }
 
@@ -278,17 +278,18 @@ void reload_or_roll_back(const TemplateResource& resource, const DestState& prev
   try {
     restore_previous(resource, previous);
   } catch (const Error& e) {
-    throw CommandFailed(fmt::format("{}; putting the previous {} back also failed: {}", failure,
-                                    resource.dest, e.what()));
+    throw Error(ErrorKind::failed, fmt::format("{}; putting the previous {} back also failed: {}",
+                                               failure, resource.dest, e.what()));
   }
   CommandResult again = run_reload(resource, options);
   if (!again.ok()) {
-    throw CommandFailed(fmt::format("{}; the previous {} was put back but reloading it failed "
-                                    "too ({})",
-                                    failure, resource.dest, describe_failure(again)));
+    throw Error(ErrorKind::failed,
+                fmt::format("{}; the previous {} was put back but reloading it failed "
+                            "too ({})",
+                            failure, resource.dest, describe_failure(again)));
   }
-  throw CommandFailed(
-      fmt::format("{}; the previous {} was put back and reloaded", failure, resource.dest));
+  throw Error(ErrorKind::failed,
+              fmt::format("{}; the previous {} was put back and reloaded", failure, resource.dest));
 }
 
 } // namespace

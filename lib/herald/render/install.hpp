@@ -11,13 +11,6 @@
 
 namespace herald::render {
 
-/// A check_cmd or reload_cmd that ran and failed (exit 1 in once mode). In a loop it is retried
-/// on the next change; its message carries the command's output.
-class CommandFailed : public Error {
-public:
-  explicit CommandFailed(const std::string& message) : Error(ErrorKind::temporary, message) {}
-};
-
 /// What install() did.
 enum class InstallOutcome {
   unchanged, ///< dest already held exactly this content: not rewritten, not reloaded
@@ -47,7 +40,7 @@ std::optional<std::string> read_dest(const std::string& dest);
 /// over dest (atomic) -> run reload_cmd. Any failure before the rename leaves dest byte-for-byte
 /// as it was and removes the stage file. When reload_cmd fails, the previous dest (kept until
 /// the reload succeeded) is put back and reload_cmd runs again so the service keeps serving;
-/// then CommandFailed reports the first failure with the command's output.
+/// then Error(failed) reports the first failure with the command's output.
 InstallOutcome install(const TemplateResource& resource, std::string_view content,
                        const InstallOptions& options = {});
 

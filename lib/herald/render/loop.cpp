@@ -60,14 +60,6 @@ std::string other_keyspace_url(std::string_view backend, std::string_view url) {
 
 } // namespace
 
-ExitCode exit_code_of(const Error& error) {
-  if (dynamic_cast<const CommandFailed*>(&error) != nullptr ||
-      dynamic_cast<const RenderRefused*>(&error) != nullptr) {
-    return ExitCode::failure;
-  }
-  return exit_code_for(error.kind());
-}
-
 /// One resource with its parsed template and what the loop remembers about it.
 struct Slot {
   TemplateResource resource;
@@ -182,8 +174,9 @@ struct RenderLoop::Impl {
     auto verdict =
         judge_drop(slot.installed_count, count, dest_has_content(slot.resource.dest), options.drop);
     if (!verdict.allowed) {
-      throw RenderRefused(fmt::format("{}: {} left unchanged: {}", slot.resource.name,
-                                      slot.resource.dest, verdict.reason));
+      // Exit 1 in once mode; in a loop the next change is judged again.
+      throw Error(ErrorKind::failed, fmt::format("{}: {} left unchanged: {}", slot.resource.name,
+                                                 slot.resource.dest, verdict.reason));
     }
   }
 
@@ -236,7 +229,7 @@ struct RenderLoop::Impl {
         if (options.mode == Mode::once) {
           result.failures.emplace_back(e.what());
           if (result.code == ExitCode::ok) {
-            result.code = exit_code_of(e);
+            result.code = exit_code_for(e.kind());
           }
         } else if (slot.failure != e.what()) {
           spdlog::error("{}", e.what());

@@ -59,10 +59,6 @@ struct LoopResult {
   std::vector<std::string> failures;
 };
 
-/// The exit code a failure of one resource means: 1 for a failed check/reload or a refused
-/// render, otherwise the code of its ErrorKind (65 template/data, 78 config, 69 registry).
-ExitCode exit_code_of(const Error& error);
-
 /// Renders a set of template resources from one registry, as confd's processor does, with
 /// herald's rules: one consistent snapshot per render indexed once into each template's
 /// KvStore; atomic install with check/reload/rollback; the drop guard; a registry outage in a
