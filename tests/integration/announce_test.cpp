@@ -1,3 +1,4 @@
+#include "herald/core/base64.hpp"
 #include "support/etcd_server.hpp"
 #include "support/listener.hpp"
 #include "support/process.hpp"
@@ -82,7 +83,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 /// did not answer.
 std::optional<bool> local_presence(const EtcdServer& member, Api api, const std::string& key) {
   if (api == Api::v3) {
-    nlohmann::json req{{"key", base64(key)}, {"serializable", true}};
+    nlohmann::json req{{"key", herald::base64_encode(key)}, {"serializable", true}};
     auto reply = http_request(member.client_port(), "POST", "/v3/kv/range", req.dump(), 500);
     auto j = nlohmann::json::parse(reply.body, nullptr, false);
     if (reply.status != 200 || j.is_discarded()) {

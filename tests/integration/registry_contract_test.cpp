@@ -1,6 +1,6 @@
+#include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
 #include "herald/registry/backends.hpp"
-#include "herald/registry/etcd3/etcd3_json.hpp"
 #include "herald/registry/layout.hpp"
 #include "herald/registry/registry.hpp"
 #include "support/consul_double.hpp"
@@ -468,9 +468,9 @@ TEST_CASE("etcd3 list reads every page of a prefix larger than one range page") 
     for (int i = first; i < std::min(first + 100, k_keys); ++i) {
       char key[32];
       std::snprintf(key, sizeof key, "/big/k%05d", i);
-      success.push_back({{"request_put",
-                          {{"key", registry::etcd3::base64_encode(key)},
-                           {"value", registry::etcd3::base64_encode(std::to_string(i))}}}});
+      success.push_back(
+          {{"request_put",
+            {{"key", base64_encode(key)}, {"value", base64_encode(std::to_string(i))}}}});
     }
     nlohmann::json txn{{"success", success}};
     REQUIRE(http_request(server.client_port(), "POST", "/v3/kv/txn", txn.dump()).status == 200);

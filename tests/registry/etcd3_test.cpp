@@ -82,20 +82,23 @@ TEST_SUITE_BEGIN("registry");
 // --- base64 and ranges ---------------------------------------------------------------------------
 
 TEST_CASE("etcd3 base64 round-trips keys and values as the gateway encodes them") {
-  CHECK(base64_encode("") == "");
-  CHECK(base64_encode("foo") == "Zm9v");
-  CHECK(base64_encode("/w/a1") == "L3cvYTE=");
-  CHECK(base64_encode("v1") == "djE=");
-  CHECK(base64_encode(std::string("\0\xff", 2)) == "AP8=");
-  CHECK(base64_decode("L3Qvaw==") == "/t/k");
-  CHECK(base64_decode("YmFy") == "bar");
-  CHECK(base64_decode("djE") == "v1"); // padding optional
+  json put = put_request("/w/a1", "v1");
+  CHECK(put["key"] == "L3cvYTE=");
+  CHECK(put["value"] == "djE=");
+  CHECK(put_request("", "foo")["value"] == "Zm9v");
+  CHECK(put_request("k", std::string("\0\xff", 2))["value"] == "AP8=");
+  KeyValue kv = parse_kv(json{{"key", "L3Qvaw=="}, {"value", "YmFy"}});
+  CHECK(kv.key == "/t/k");
+  CHECK(kv.value == "bar");
+  CHECK(parse_kv(json{{"key", "YQ=="}, {"value", "djE"}}).value == "v1"); // padding optional
   std::string all;
   for (int c = 0; c < 256; ++c) {
     all.push_back(static_cast<char>(c));
   }
-  CHECK(base64_decode(base64_encode(all)) == all);
-  CHECK(kind_of([] { base64_decode("a*b="); }) == ErrorKind::data);
+  KeyValue binary = parse_kv(put_request(all, all));
+  CHECK(binary.key == all);
+  CHECK(binary.value == all);
+  CHECK(kind_of([] { parse_kv(json{{"key", "a*b="}}); }) == ErrorKind::data);
 }
 
 TEST_CASE("etcd3 prefix_range_end covers exactly the keys starting with the prefix") {

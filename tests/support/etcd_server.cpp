@@ -1,5 +1,7 @@
 #include "support/etcd_server.hpp"
 
+#include "herald/core/base64.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <doctest/doctest.h>
@@ -8,57 +10,6 @@
 #include <thread>
 
 namespace herald::test {
-
-std::string base64(const std::string& in) {
-  static const char* k_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0; // only the low bits matter; unsigned so long inputs wrap instead of overflow
-  int bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k_chars[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) {
-    out.push_back(k_chars[((val << 8) >> (bits + 8)) & 0x3F]);
-  }
-  while (out.size() % 4 != 0) {
-    out.push_back('=');
-  }
-  return out;
-}
-
-std::string unbase64(const std::string& in) {
-  std::string out;
-  unsigned val = 0;
-  int bits = -8;
-  for (unsigned char c : in) {
-    int d;
-    if (c >= 'A' && c <= 'Z') {
-      d = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      d = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      d = c - '0' + 52;
-    } else if (c == '+') {
-      d = 62;
-    } else if (c == '/') {
-      d = 63;
-    } else {
-      break;
-    }
-    val = (val << 6) + static_cast<unsigned>(d);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -212,7 +163,7 @@ HttpReply read_with_retry(int port, const std::string& method, const std::string
 } // namespace
 
 std::optional<std::string> EtcdServer::get3(const std::string& key) const {
-  nlohmann::json req{{"key", base64(key)}};
+  nlohmann::json req{{"key", base64_encode(key)}};
   auto reply = read_with_retry(m_client_port, "POST", "/v3/kv/range", req.dump(),
                                [](const HttpReply& r) { return r.status == 200; });
   if (reply.status != 200) {
@@ -222,11 +173,11 @@ std::optional<std::string> EtcdServer::get3(const std::string& key) const {
   if (!j.contains("kvs") || j["kvs"].empty()) {
     return std::nullopt;
   }
-  return unbase64(j["kvs"][0].value("value", ""));
+  return base64_decode(j["kvs"][0].value("value", "")).bytes;
 }
 
 std::optional<long> EtcdServer::ttl3(const std::string& key) const {
-  nlohmann::json req{{"key", base64(key)}};
+  nlohmann::json req{{"key", base64_encode(key)}};
   auto reply = http_request(m_client_port, "POST", "/v3/kv/range", req.dump());
   auto j = nlohmann::json::parse(reply.body, nullptr, false);
   if (reply.status != 200 || !j.contains("kvs") || j["kvs"].empty()) {

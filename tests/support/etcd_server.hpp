@@ -10,13 +10,6 @@
 
 namespace herald::test {
 
-/// Standard base64 with padding, as etcd's JSON gateway wants keys and values; written here
-/// rather than taken from herald so fixtures check herald's encoding independently.
-std::string base64(const std::string& in);
-
-/// Decodes standard base64 (stops at padding or the first other character).
-std::string unbase64(const std::string& in);
-
 /// A real etcd (Debian's etcd-server) on free 127.0.0.1 ports with the v2 API enabled, its data
 /// in a temp dir. Skips the test when etcd is not installed. Stopped and removed on destruction.
 class EtcdServer {

@@ -2,6 +2,7 @@
 
 #include "herald/tmpl/funcs_confd.hpp"
 
+#include "herald/core/base64.hpp"
 #include "herald/tmpl/format.hpp"
 #include "herald/tmpl/go_json.hpp"
 #include "herald/tmpl/go_path.hpp"
@@ -12,7 +13,6 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <array>
 #include <cstdlib>
 #include <limits>
 #include <locale.h>
@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <utility>
 #include <wctype.h>
 
 namespace herald::tmpl {
@@ -146,126 +147,13 @@ std::string change_case(std::string_view s, bool upper) {
   return out;
 }
 
-std::string base64_encode(std::string_view s) {
-  static constexpr char k_alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((s.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= s.size(); i += 3) {
-    auto v = (static_cast<unsigned char>(s[i]) << 16) |
-             (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
-    out += k_alphabet[(v >> 18) & 63];
-    out += k_alphabet[(v >> 12) & 63];
-    out += k_alphabet[(v >> 6) & 63];
-    out += k_alphabet[v & 63];
+// base64.StdEncoding.DecodeString, with Go's error ("illegal base64 data at input byte N").
+std::string go_base64_decode(std::string_view src) {
+  Base64Decoded decoded = base64_decode(src, Base64Decoding::go_std);
+  if (!decoded) {
+    fail("illegal base64 data at input byte " + std::to_string(*decoded.bad_byte));
   }
-  std::size_t rem = s.size() - i;
-  if (rem > 0) {
-    unsigned v = static_cast<unsigned char>(s[i]) << 16;
-    if (rem == 2) {
-      v |= static_cast<unsigned char>(s[i + 1]) << 8;
-    }
-    out += k_alphabet[(v >> 18) & 63];
-    out += k_alphabet[(v >> 12) & 63];
-    out += rem == 2 ? k_alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-int base64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '+') {
-    return 62;
-  }
-  if (c == '/') {
-    return 63;
-  }
-  return -1;
-}
-
-// base64.StdEncoding.DecodeString with Go's quantum-by-quantum error offsets ("illegal base64
-// data at input byte N"); '\r' and '\n' are skipped as Go skips them.
-std::string base64_decode(std::string_view src) {
-  auto corrupt = [](std::size_t at) -> std::string {
-    fail("illegal base64 data at input byte " + std::to_string(at));
-  };
-  std::string out;
-  std::size_t si = 0;
-  for (;;) {
-    std::array<int, 4> dbuf{0, 0, 0, 0};
-    std::size_t dlen = 4;
-    bool end = false;
-    for (std::size_t j = 0; j < 4; ++j) {
-      if (si == src.size()) {
-        if (j == 0) {
-          return out;
-        }
-        // Go's StdEncoding pads, so any short quantum is corrupt.
-        corrupt(si - j);
-      }
-      auto in = static_cast<unsigned char>(src[si]);
-      ++si;
-      int v = base64_value(in);
-      if (v >= 0) {
-        dbuf[j] = v;
-        continue;
-      }
-      if (in == '\n' || in == '\r') {
-        --j;
-        continue;
-      }
-      if (in != '=') {
-        corrupt(si - 1);
-      }
-      // Padding: the quantum ends here.
-      if (j == 0 || j == 1) {
-        corrupt(si - 1);
-      }
-      if (j == 2) {
-        while (si < src.size() && (src[si] == '\n' || src[si] == '\r')) {
-          ++si;
-        }
-        if (si == src.size()) {
-          corrupt(src.size());
-        }
-        if (src[si] != '=') {
-          corrupt(si - 1);
-        }
-        ++si;
-      }
-      while (si < src.size() && (src[si] == '\n' || src[si] == '\r')) {
-        ++si;
-      }
-      if (si < src.size()) {
-        corrupt(si); // trailing garbage
-      }
-      dlen = j;
-      end = true;
-      break;
-    }
-    unsigned val = (static_cast<unsigned>(dbuf[0]) << 18) | (static_cast<unsigned>(dbuf[1]) << 12) |
-                   (static_cast<unsigned>(dbuf[2]) << 6) | static_cast<unsigned>(dbuf[3]);
-    out += static_cast<char>((val >> 16) & 0xFF);
-    if (dlen >= 3) {
-      out += static_cast<char>((val >> 8) & 0xFF);
-    }
-    if (dlen == 4) {
-      out += static_cast<char>(val & 0xFF);
-    }
-    if (end) {
-      return out;
-    }
-  }
+  return std::move(decoded.bytes);
 }
 
 Value parse_bool(const std::string& s) {
@@ -502,7 +390,7 @@ void add_confd_funcs(FuncMap& m, std::shared_ptr<const KvStore> store) {
   put("base64Encode",
       Function(sig({k_string}), [](Args a) { return Value(base64_encode(a[0].as_string())); }));
   put("base64Decode",
-      Function(sig({k_string}), [](Args a) { return Value(base64_decode(a[0].as_string())); }));
+      Function(sig({k_string}), [](Args a) { return Value(go_base64_decode(a[0].as_string())); }));
   put("parseBool", Function(sig({k_string}), [](Args a) { return parse_bool(a[0].as_string()); }));
   put("reverse", Function(sig({any}), [](Args a) { return reverse(a[0]); }));
   put("sortByLength", Function(sig({GoType::named("[]string")}), [](Args a) {

@@ -1,5 +1,6 @@
 #include "herald/registry/consul/consul_json.hpp"
 
+#include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/name.hpp"
 
@@ -7,6 +8,7 @@
 #include <array>
 #include <cctype>
 #include <fmt/format.h>
+#include <utility>
 
 namespace herald::registry::consul {
 
@@ -183,30 +185,20 @@ std::string go_duration(std::chrono::milliseconds duration) {
 
 // --- KV ----------------------------------------------------------------------------------------
 
-std::string base64_decode(std::string_view text, std::string_view what) {
-  static constexpr std::string_view k_alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=') {
-      break;
-    }
-    auto pos = k_alphabet.find(c);
-    if (pos == std::string_view::npos) {
-      throw Error(ErrorKind::data,
-                  fmt::format("Consul sent {} that is not base64 (character '{}')", what, c));
-    }
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
+namespace {
+
+// A KV value, which Consul sends as base64. The offset, not the character, goes into the message:
+// the registry is untrusted and the byte may be a control character.
+std::string decode_value(std::string_view text, std::string_view what) {
+  Base64Decoded decoded = base64_decode(text);
+  if (!decoded) {
+    throw Error(ErrorKind::data, fmt::format("Consul sent {} that is not base64 (at byte {})", what,
+                                             *decoded.bad_byte));
   }
-  return out;
+  return std::move(decoded.bytes);
 }
+
+} // namespace
 
 std::vector<KvEntry> parse_kv_entries(std::string_view body) {
   json doc = parse_json(body, "a KV read");
@@ -224,7 +216,7 @@ std::vector<KvEntry> parse_kv_entries(std::string_view body) {
     if (value == item.end() || value->is_null()) {
       entry.null_value = true;
     } else if (value->is_string()) {
-      entry.value = base64_decode(value->get<std::string>(), "the value of " + entry.key);
+      entry.value = decode_value(value->get<std::string>(), "the value of " + entry.key);
     }
     entry.flags = uint_field(item, "Flags");
     entry.lock_index = uint_field(item, "LockIndex");

@@ -59,9 +59,6 @@ struct KvEntry {
   friend bool operator==(const KvEntry&, const KvEntry&) = default;
 };
 
-/// Decodes standard base64 (padding optional); Error(data) naming `what` on a bad character.
-std::string base64_decode(std::string_view text, std::string_view what);
-
 /// Maps a KV read body (always an array, even for one key). Error(data) when it is not one.
 std::vector<KvEntry> parse_kv_entries(std::string_view body);
 

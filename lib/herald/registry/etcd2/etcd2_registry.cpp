@@ -1,3 +1,4 @@
+#include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
 #include "herald/http/client.hpp"
 #include "herald/registry/backends.hpp"
@@ -40,7 +41,7 @@ http::ClientOptions client_options_for(const Options& options) {
   if (!options.username.empty()) {
     // The v2 keys API takes HTTP basic auth on every request (there is no token exchange).
     out.default_headers.push_back("Authorization: Basic " +
-                                  etcd3::base64_encode(options.username + ":" + options.password));
+                                  base64_encode(options.username + ":" + options.password));
   }
   return out;
 }

@@ -1,9 +1,11 @@
 #include "herald/registry/etcd3/etcd3_json.hpp"
 
+#include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
 
 #include <charconv>
 #include <fmt/format.h>
+#include <utility>
 
 namespace herald::registry::etcd3 {
 
@@ -11,26 +13,13 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view k_base64_chars =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_digit(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
+// A key or value the gateway sent as `bytes` (base64).
+std::string decode_bytes(std::string_view text, std::string_view what) {
+  Base64Decoded decoded = base64_decode(text);
+  if (!decoded) {
+    throw Error(ErrorKind::data, fmt::format("etcd sent a {} that is not valid base64", what));
   }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '+' || c == '-') { // '-' and '_': tolerate the URL-safe alphabet too
-    return 62;
-  }
-  if (c == '/' || c == '_') {
-    return 63;
-  }
-  return -1;
+  return std::move(decoded.bytes);
 }
 
 std::int64_t to_int64(const json& value, std::string_view name) {
@@ -80,57 +69,6 @@ bool contains(std::string_view text, std::string_view part) {
 }
 
 } // namespace
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    auto n = (static_cast<unsigned char>(bytes[i]) << 16) |
-             (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-             static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(k_base64_chars[(n >> 18) & 0x3f]);
-    out.push_back(k_base64_chars[(n >> 12) & 0x3f]);
-    out.push_back(k_base64_chars[(n >> 6) & 0x3f]);
-    out.push_back(k_base64_chars[n & 0x3f]);
-  }
-  std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (rest == 2) {
-      n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    }
-    out.push_back(k_base64_chars[(n >> 18) & 0x3f]);
-    out.push_back(k_base64_chars[(n >> 12) & 0x3f]);
-    out.push_back(rest == 2 ? k_base64_chars[(n >> 6) & 0x3f] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-std::string base64_decode(std::string_view text, std::string_view what) {
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  unsigned buffer = 0;
-  int bits = 0;
-  std::size_t end = text.size();
-  while (end > 0 && text[end - 1] == '=') {
-    --end;
-  }
-  for (std::size_t i = 0; i < end; ++i) {
-    int d = base64_digit(static_cast<unsigned char>(text[i]));
-    if (d < 0) {
-      throw Error(ErrorKind::data, fmt::format("etcd sent a {} that is not valid base64", what));
-    }
-    buffer = (buffer << 6) | static_cast<unsigned>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 std::string prefix_range_end(std::string_view prefix) {
   std::string end(prefix);
@@ -208,8 +146,8 @@ json range_request(const RangeRequest& request) {
 KeyValue parse_kv(const json& kv) {
   require_object(kv, "a key");
   KeyValue out;
-  out.key = base64_decode(string_field(kv, "key"), "key");
-  out.value = base64_decode(string_field(kv, "value"), "value");
+  out.key = decode_bytes(string_field(kv, "key"), "key");
+  out.value = decode_bytes(string_field(kv, "value"), "value");
   out.create_index = int64_field(kv, "create_revision");
   out.modify_index = int64_field(kv, "mod_revision");
   out.lease = int64_field(kv, "lease");
@@ -317,7 +255,7 @@ LeaseTimeToLive parse_time_to_live(const json& response) {
   out.granted_ttl = int64_field(response, "grantedTTL");
   if (auto it = response.find("keys"); it != response.end() && it->is_array()) {
     for (const auto& key : *it) {
-      out.keys.push_back(base64_decode(key.is_string() ? key.get<std::string>() : "", "key"));
+      out.keys.push_back(decode_bytes(key.is_string() ? key.get<std::string>() : "", "key"));
     }
   }
   return out;

@@ -15,12 +15,6 @@
 
 namespace herald::registry::etcd3 {
 
-/// Standard base64 with padding, as the gateway encodes `bytes` fields.
-std::string base64_encode(std::string_view bytes);
-
-/// Decodes standard base64 (padding optional); Error(data) naming `what` on a bad character.
-std::string base64_decode(std::string_view text, std::string_view what = "etcd key or value");
-
 /// The range_end that makes a range cover every key starting with `prefix` (etcd's
 /// GetPrefixRangeEnd); "\0" (every key) for an empty prefix or one made only of 0xff bytes.
 std::string prefix_range_end(std::string_view prefix);
