@@ -34,11 +34,6 @@ TEST_CASE("consul keys drop the leading slash and read back with it, as confd's 
   CHECK(to_consul_key("/") == "");
   CHECK(from_consul_key("services/web/web@1") == "/services/web/web@1");
   CHECK(from_consul_key(to_consul_key("/a/b c")) == "/a/b c");
-  CHECK(key_in_dir("services/web/x", "services/web"));
-  CHECK(key_in_dir("services/web", "services/web"));
-  CHECK(key_in_dir("services/web/x", "services/web/"));
-  CHECK_FALSE(key_in_dir("services/web2/x", "services/web"));
-  CHECK(key_in_dir("anything", ""));
 }
 
 TEST_CASE("consul paths escape what a URL cannot carry and keep ':' and '@' of check IDs") {

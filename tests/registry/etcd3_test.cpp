@@ -108,16 +108,6 @@ TEST_CASE("etcd3 prefix_range_end covers exactly the keys starting with the pref
   CHECK(prefix_range_end("\xff\xff") == std::string(1, '\0'));
 }
 
-TEST_CASE("etcd3 key_in_dir reads a prefix as a directory") {
-  CHECK(key_in_dir("/services/web/web/web@1", "/services/web"));
-  CHECK(key_in_dir("/services/web", "/services/web"));
-  CHECK(key_in_dir("/services/web/x", "/services/web/"));
-  CHECK_FALSE(key_in_dir("/services/web2/x", "/services/web"));
-  CHECK_FALSE(key_in_dir("/services/webx", "/services/web"));
-  CHECK(key_in_dir("/anything", ""));
-  CHECK(key_in_dir("/anything", "/"));
-}
-
 // --- kv ------------------------------------------------------------------------------------------
 
 TEST_CASE("etcd3 range request encodes keys in base64 and int64 fields as strings") {

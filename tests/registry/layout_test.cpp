@@ -45,6 +45,34 @@ std::vector<std::string> names_of(const std::vector<Instance>& instances) {
 
 TEST_SUITE_BEGIN("registry");
 
+TEST_CASE("key_in_dir reads a prefix as a directory, as every backend and render do") {
+  struct Case {
+    const char* key;
+    const char* dir;
+    bool inside;
+  };
+  // etcd keys start with '/', Consul's do not: the rule is the same.
+  const Case cases[] = {
+      {"/services/web/web/web@1", "/services/web", true},
+      {"/services/web", "/services/web", true},
+      {"/services/web/x", "/services/web/", true},
+      {"/services/web2/x", "/services/web", false},
+      {"/services/webx", "/services/web", false},
+      {"/anything", "", true},
+      {"/anything", "/", true},
+      {"services/web/x", "services/web", true},
+      {"services/web", "services/web", true},
+      {"services/web/x", "services/web/", true},
+      {"services/web2/x", "services/web", false},
+      {"anything", "", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.key);
+    CAPTURE(c.dir);
+    CHECK(key_in_dir(c.key, c.dir) == c.inside);
+  }
+}
+
 TEST_CASE("instance_key builds PREFIX/APP/APP@INSTANCE and ignores a trailing slash") {
   InstanceName name{"web", "1"};
   CHECK(instance_key("/services/web", name) == "/services/web/web/web@1");

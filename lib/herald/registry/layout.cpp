@@ -143,6 +143,16 @@ DecodedValue decode_json_value(std::string_view text) {
 
 } // namespace
 
+bool key_in_dir(std::string_view key, std::string_view dir) {
+  while (!dir.empty() && dir.back() == '/') {
+    dir.remove_suffix(1);
+  }
+  if (dir.empty()) {
+    return true;
+  }
+  return key.starts_with(dir) && (key.size() == dir.size() || key[dir.size()] == '/');
+}
+
 std::string instance_key(std::string_view prefix, const InstanceName& name) {
   return fmt::format("{}/{}/{}", without_trailing_slashes(prefix), name.app, name.str());
 }

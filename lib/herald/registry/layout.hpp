@@ -14,6 +14,12 @@ namespace herald::registry {
 /// The default root of instance keys.
 inline constexpr std::string_view k_default_prefix = "/services/web";
 
+/// True when `key` lies under `dir` read as a directory: `dir` itself or anything below "dir/"
+/// ("/services/web" holds "/services/web/a", not "/services/web2"). Trailing '/' on `dir` are
+/// ignored; "" and "/" hold every key. Every backend lists and watches by this rule, so an etcd3
+/// or Consul prefix reads as an etcd2 directory does, and render matches changes to its keys.
+bool key_in_dir(std::string_view key, std::string_view dir);
+
 /// `{prefix}/{app}/{app}@{instance}`: "/services/web/web/web@1". A trailing '/' on prefix is
 /// ignored.
 std::string instance_key(std::string_view prefix, const InstanceName& name);

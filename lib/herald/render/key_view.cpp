@@ -1,6 +1,7 @@
 #include "herald/render/key_view.hpp"
 
 #include "herald/core/strings.hpp"
+#include "herald/registry/layout.hpp"
 #include "herald/render/resource.hpp"
 
 #include <algorithm>
@@ -13,7 +14,7 @@ KeyView::KeyView(std::string prefix, std::vector<std::string> registry_keys)
 
 bool KeyView::covers(std::string_view key) const {
   return std::any_of(m_registry_keys.begin(), m_registry_keys.end(),
-                     [&](const std::string& dir) { return key_under(key, dir); });
+                     [&](const std::string& dir) { return registry::key_in_dir(key, dir); });
 }
 
 std::string KeyView::template_key(std::string_view key) const {
@@ -31,7 +32,7 @@ void KeyView::load(const registry::Snapshot& snapshot) {
         entries.begin(), entries.end(), dir,
         [](const registry::KeyValue& kv, const std::string& key) { return kv.key < key; });
     for (; it != entries.end() && it->key.starts_with(dir == "/" ? "" : dir); ++it) {
-      if (key_under(it->key, dir)) {
+      if (registry::key_in_dir(it->key, dir)) {
         m_store->set(template_key(it->key), it->value);
       }
     }

@@ -2,6 +2,7 @@
 
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
+#include "herald/registry/layout.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -163,16 +164,6 @@ std::string join_key(std::string_view a, std::string_view b) {
   return out;
 }
 
-bool key_under(std::string_view key, std::string_view dir) {
-  while (!dir.empty() && dir.back() == '/') {
-    dir.remove_suffix(1);
-  }
-  if (dir.empty()) {
-    return true;
-  }
-  return key.starts_with(dir) && (key.size() == dir.size() || key[dir.size()] == '/');
-}
-
 std::vector<std::string> TemplateResource::registry_keys() const {
   std::vector<std::string> all;
   all.reserve(keys.size());
@@ -184,7 +175,7 @@ std::vector<std::string> TemplateResource::registry_keys() const {
   std::vector<std::string> out;
   for (const auto& key : all) {
     // Sorted order puts a directory right before what it covers.
-    if (out.empty() || !key_under(key, out.back())) {
+    if (out.empty() || !registry::key_in_dir(key, out.back())) {
       out.push_back(key);
     }
   }

@@ -76,8 +76,4 @@ mode_t parse_mode(std::string_view text, std::string_view what);
 /// path.Join("/", a, b) ("/services/", "web" -> "/services/web"; "", "" -> "/").
 std::string join_key(std::string_view a, std::string_view b);
 
-/// True when `key` is `dir` itself or below it ("/services/web/a" is under "/services/web",
-/// "/services/web2" is not); everything is under "/".
-bool key_under(std::string_view key, std::string_view dir);
-
 } // namespace herald::render

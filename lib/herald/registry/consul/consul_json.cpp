@@ -135,19 +135,6 @@ std::string from_consul_key(std::string_view key) {
   return "/" + std::string(key);
 }
 
-bool key_in_dir(std::string_view key, std::string_view prefix) {
-  while (prefix.ends_with('/')) {
-    prefix.remove_suffix(1);
-  }
-  if (prefix.empty()) {
-    return true;
-  }
-  if (!key.starts_with(prefix)) {
-    return false;
-  }
-  return key.size() == prefix.size() || key[prefix.size()] == '/';
-}
-
 std::string escape_path(std::string_view text, bool keep_slash) {
   std::string out;
   for (unsigned char c : text) {

@@ -28,10 +28,6 @@ std::string to_consul_key(std::string_view key);
 /// path.Join("/", key) without its cleaning, so a key reads back exactly as it was written).
 std::string from_consul_key(std::string_view key);
 
-/// True when the Consul key `key` lies under the directory `prefix` (both without a leading
-/// '/'): the key itself or anything below "prefix/"; the root "" holds every key.
-bool key_in_dir(std::string_view key, std::string_view prefix);
-
 /// Percent-escapes `text` for a URL path: letters, digits, "-._~:@" stay, and '/' stays when
 /// `keep_slash` (KV keys), else it is escaped (service and check IDs).
 std::string escape_path(std::string_view text, bool keep_slash);

@@ -2,6 +2,7 @@
 #include "herald/registry/backends.hpp"
 #include "herald/registry/consul/consul_client.hpp"
 #include "herald/registry/consul/consul_json.hpp"
+#include "herald/registry/layout.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>

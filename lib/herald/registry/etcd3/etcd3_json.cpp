@@ -84,19 +84,6 @@ std::string prefix_range_end(std::string_view prefix) {
   return std::string(1, '\0');
 }
 
-bool key_in_dir(std::string_view key, std::string_view prefix) {
-  while (!prefix.empty() && prefix.back() == '/') {
-    prefix.remove_suffix(1);
-  }
-  if (prefix.empty()) {
-    return true;
-  }
-  if (!key.starts_with(prefix)) {
-    return false;
-  }
-  return key.size() == prefix.size() || key[prefix.size()] == '/';
-}
-
 json parse_body(std::string_view body, std::string_view what) {
   auto parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) {

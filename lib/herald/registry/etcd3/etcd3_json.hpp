@@ -19,11 +19,6 @@ namespace herald::registry::etcd3 {
 /// GetPrefixRangeEnd); "\0" (every key) for an empty prefix or one made only of 0xff bytes.
 std::string prefix_range_end(std::string_view prefix);
 
-/// True when `key` lies under `prefix` read as a directory: the key itself or anything below
-/// "prefix/". An empty prefix or "/" holds every key. Keeps etcd3 prefix ranges consistent with
-/// etcd2 directories ("/services/web" does not hold "/services/web2/x").
-bool key_in_dir(std::string_view key, std::string_view prefix);
-
 /// Parses a gateway body; Error(data) naming `what` when it is not JSON.
 nlohmann::json parse_body(std::string_view body, std::string_view what);
 

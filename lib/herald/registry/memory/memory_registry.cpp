@@ -16,18 +16,6 @@ namespace {
 // condition variable.
 constexpr std::chrono::milliseconds k_stop_poll{20};
 
-// Directory semantics, the same as the etcd backends: "/services/web" holds itself and
-// "/services/web/...", not "/services/web2".
-bool key_in_dir(std::string_view key, std::string_view prefix) {
-  while (!prefix.empty() && prefix.back() == '/') {
-    prefix.remove_suffix(1);
-  }
-  if (prefix.empty()) {
-    return true;
-  }
-  return key.starts_with(prefix) && (key.size() == prefix.size() || key[prefix.size()] == '/');
-}
-
 } // namespace
 
 MemoryRegistry::MemoryRegistry(const StopToken* stop, std::size_t history_limit)
