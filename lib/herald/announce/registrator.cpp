@@ -1,10 +1,10 @@
 #include "herald/announce/registrator.hpp"
 
+#include "herald/announce/container_services.hpp"
 #include "herald/announce/registration.hpp"
 #include "herald/core/error.hpp"
 #include "herald/docker/events.hpp"
 #include "herald/docker/ports.hpp"
-#include "herald/docker/services.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -45,8 +45,8 @@ std::vector<registry::Registration> container_registrations(const docker::Contai
   if (!container.running || container.paused) {
     return out;
   }
-  for (const auto& service : docker::container_services(container)) {
-    std::string id = docker::service_instance_id(options.node, container, service);
+  for (const auto& service : container_services(container)) {
+    std::string id = service_instance_id(options.node, container, service);
     InstanceName name;
     try {
       name = parse_instance_name(service.name + "@" + id);

@@ -37,7 +37,7 @@ struct RegistratorOptions {
 };
 
 /// The registrations a registrator wants for `container` (none when it is not running, paused,
-/// or does not ask): one per service of docker::container_services(), named
+/// or does not ask): one per service of container_services(), named
 /// SERVICE@NODE:CONTAINER:PORT, carrying the owner and container id in meta. A port that cannot
 /// be resolved to an address is logged and left out.
 std::vector<registry::Registration> container_registrations(const docker::Container& container,
@@ -93,7 +93,7 @@ private:
 };
 
 /// `herald announce --docker-events`: registers every container of the node that asks for it
-/// (see docker::container_services) and removes it when it stops, following the Docker events
+/// (see container_services) and removes it when it stops, following the Docker events
 /// stream across daemon restarts (each reconnect resyncs). On start it resyncs: registers what
 /// runs, removes owned registrations whose container is gone. TTLs are refreshed every
 /// `refresh`; registry outages are ridden out with backoff; on stop everything is deregistered.

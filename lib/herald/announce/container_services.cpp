@@ -1,4 +1,4 @@
-#include "herald/docker/services.hpp"
+#include "herald/announce/container_services.hpp"
 
 #include "herald/core/strings.hpp"
 
@@ -7,7 +7,7 @@
 #include <charconv>
 #include <optional>
 
-namespace herald::docker {
+namespace herald::announce {
 
 namespace {
 
@@ -49,7 +49,7 @@ void add_setting(Metadata& meta, std::string_view key, std::string_view value) {
   }
 }
 
-Metadata read_metadata(const Container& container) {
+Metadata read_metadata(const docker::Container& container) {
   Metadata meta;
   for (const auto& item : container.env) {
     auto eq = item.find('=');
@@ -77,7 +77,7 @@ std::vector<std::string> split_tags(std::string_view text) {
 }
 
 /// The published ports of `container`, "8080/tcp", sorted by number then protocol.
-std::vector<std::string> published_ports(const Container& container) {
+std::vector<std::string> published_ports(const docker::Container& container) {
   std::vector<std::string> ports;
   if (container.network_mode == "host") {
     ports = container.exposed_ports;
@@ -101,7 +101,7 @@ std::vector<std::string> published_ports(const Container& container) {
 
 } // namespace
 
-std::vector<ServiceSpec> container_services(const Container& container) {
+std::vector<ServiceSpec> container_services(const docker::Container& container) {
   Metadata meta = read_metadata(container);
   if (!meta.common["ignore"].empty() || !container.label("herald.ignore").value_or("").empty()) {
     return {};
@@ -165,7 +165,7 @@ std::vector<ServiceSpec> container_services(const Container& container) {
   return services;
 }
 
-std::string service_instance_id(const std::string& node, const Container& container,
+std::string service_instance_id(const std::string& node, const docker::Container& container,
                                 const ServiceSpec& service) {
   std::string id = node + ":" + container.name + ":" + service.port_number;
   if (service.container_port.ends_with("/udp")) {
@@ -174,4 +174,4 @@ std::string service_instance_id(const std::string& node, const Container& contai
   return id;
 }
 
-} // namespace herald::docker
+} // namespace herald::announce

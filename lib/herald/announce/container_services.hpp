@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
-namespace herald::docker {
+namespace herald::announce {
+
+// Registrator's conventions (gliderlabs/registrator) and herald's own labels: which of a
+// container's ports `announce --docker-events` registers, under which names and tags. Policy of
+// announce, read from what the Docker client returns; the client itself knows nothing of it.
 
 /// One service a container asks to be registered as: one published port under one name, read
 /// from registrator's conventions and herald's own labels.
@@ -28,10 +32,10 @@ struct ServiceSpec {
 /// one port. SERVICE_IGNORE / SERVICE_<port>_IGNORE (any non-empty value) and herald.ignore skip.
 /// Tags are the comma-separated SERVICE_TAGS / SERVICE_<port>_TAGS plus herald.tags. Returns
 /// nothing for a container that does not ask; ports sorted by number.
-std::vector<ServiceSpec> container_services(const Container& container);
+std::vector<ServiceSpec> container_services(const docker::Container& container);
 
 /// The instance part of a registrator-style ID: "NODE:CONTAINER:PORT" (":udp" appended for UDP).
-std::string service_instance_id(const std::string& node, const Container& container,
+std::string service_instance_id(const std::string& node, const docker::Container& container,
                                 const ServiceSpec& service);
 
-} // namespace herald::docker
+} // namespace herald::announce

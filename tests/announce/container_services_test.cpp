@@ -1,10 +1,12 @@
-#include "herald/docker/services.hpp"
+#include "herald/announce/container_services.hpp"
 
 #include <doctest/doctest.h>
 
-using namespace herald::docker;
+using namespace herald::announce;
+using herald::docker::Container;
+using herald::docker::PortBinding;
 
-TEST_SUITE_BEGIN("docker");
+TEST_SUITE_BEGIN("announce");
 
 namespace {
 
