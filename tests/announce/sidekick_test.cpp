@@ -139,10 +139,13 @@ TEST_CASE("the sidekick deregisters through the cleanup registry when it has one
   StopToken stop;
   Sidekick sidekick(main_registry, options_for(60s, 20s), stop);
   registry::Registry* shared = memory.get();
-  sidekick.set_cleanup([&, cleanup_calls] {
-    ++*cleanup_calls;
+  sidekick.set_cleanup(registry::Opener([&, cleanup_calls](const registry::Options& options) {
+    // Not bound to the fired stop token, or it could not deregister.
+    if (options.stop == nullptr) {
+      ++*cleanup_calls;
+    }
     return std::make_unique<SwitchableRegistry>(*shared);
-  });
+  }));
   Running running(sidekick);
   running.start(stop);
   REQUIRE(eventually([&] { return has_key(*memory, k_key); }, 2s));

@@ -3,7 +3,6 @@
 #include "herald/registry/etcd3/etcd3_json.hpp"
 #include "herald/registry/registry.hpp"
 
-#include <cstdlib>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -46,34 +45,6 @@ std::string message_of(const std::function<void()>& f) {
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-
-// Sets an environment variable for one scope.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : m_name(name) {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    if (value != nullptr) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (m_old) {
-      setenv(m_name, m_old->c_str(), 1);
-    } else {
-      unsetenv(m_name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 } // namespace
 
@@ -486,24 +457,6 @@ TEST_CASE("open builds the consul backend from consul:// and consul+https:// and
   auto etcd = open("etcd://127.0.0.1:1,127.0.0.1:2", options); // no request until used
   CHECK(etcd->backend() == "etcd3");
   CHECK(etcd->describe() == "etcd://127.0.0.1:1,127.0.0.1:2");
-}
-
-TEST_CASE("default_url prefers HERALD_REGISTRY, then ETCDCTL_ENDPOINTS, then CONSUL_HTTP_ADDR") {
-  ScopedEnv herald_registry("HERALD_REGISTRY", nullptr);
-  ScopedEnv etcdctl("ETCDCTL_ENDPOINTS", nullptr);
-  ScopedEnv consul("CONSUL_HTTP_ADDR", nullptr);
-  CHECK(default_url() == "etcd://127.0.0.1:2379");
-  {
-    ScopedEnv c("CONSUL_HTTP_ADDR", "https://c:8501");
-    CHECK(default_url() == "consul+https://c:8501");
-    ScopedEnv e("ETCDCTL_ENDPOINTS", "http://h1:2379,http://h2:2379");
-    CHECK(default_url() == "http://h1:2379,http://h2:2379");
-    CHECK(parse_location(default_url()).scheme == "etcd");
-    ScopedEnv h("HERALD_REGISTRY", "etcd2://x:2379");
-    CHECK(default_url() == "etcd2://x:2379");
-  }
-  ScopedEnv plain("CONSUL_HTTP_ADDR", "c:8500");
-  CHECK(default_url() == "consul://c:8500");
 }
 
 TEST_SUITE_END();

@@ -13,7 +13,6 @@
 #include "herald/docker/client.hpp"
 #include "herald/registry/layout.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
 #include <memory>
 #include <string>
@@ -62,17 +61,6 @@ constexpr const char* k_footer = R"(Examples:
 
 Stops on SIGTERM/SIGINT: deregisters and exits 0. See herald-announce(1).)";
 
-/// The registry of the stop-time deregistration: short timeouts, not bound to the stop token.
-announce::RegistryOpener cleanup_opener(const cli::Connection& connection) {
-  return [url = connection.url, options = connection.options] {
-    registry::Options cleanup = options;
-    cleanup.stop = nullptr;
-    cleanup.connect_timeout = std::min(cleanup.connect_timeout, std::chrono::milliseconds(1000));
-    cleanup.request_timeout = std::min(cleanup.request_timeout, std::chrono::milliseconds(2000));
-    return registry::open(url, cleanup);
-  };
-}
-
 std::string default_node_name() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
@@ -116,13 +104,11 @@ int run_registrator(const AnnounceOptions& opts, const cli::GlobalOptions& globa
   docker::Client docker = docker::open_client(docker_options);
   docker::Client events = docker::open_client(docker_options);
 
-  cli::Connection connection = cli::resolve_connection(global);
-  registry::Options registry_options = connection.options;
-  registry_options.stop = &stop;
-  std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
+  registry::Opener opener = cli::registry_opener(global);
+  std::unique_ptr<registry::Registry> registry = opener.open(stop);
 
   announce::Registrator registrator(*registry, docker, events, options, stop);
-  registrator.set_cleanup(cleanup_opener(connection));
+  registrator.set_cleanup(opener);
   announce::Notifier notifier;
   registrator.set_notifier(&notifier);
   registrator.run();
@@ -161,7 +147,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
     probe = announce::make_tcp_probe(opts.check_tcp, sidekick_options.probe.timeout, &stop);
   }
   sidekick_options.refresh = timing.refresh;
-  cli::Connection connection = cli::resolve_connection(global);
+  registry::Opener opener = cli::registry_opener(global);
 
   if (!opts.docker.empty()) {
     if (!opts.address.addr.empty() || !opts.address.port.empty()) {
@@ -178,11 +164,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
     container.registration_for = [=](const HostPort& address) {
       return announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
     };
-    container.open_registry = [connection](const StopToken& generation) {
-      registry::Options options = connection.options;
-      options.stop = &generation;
-      return registry::open(connection.url, options);
-    };
+    container.registry = opener;
     if (probe) {
       container.make_probe =
           [opts, timeout = sidekick_options.probe.timeout](const StopToken& generation) {
@@ -191,7 +173,6 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
                        : announce::make_tcp_probe(opts.check_tcp, timeout, &generation);
           };
     }
-    container.cleanup = cleanup_opener(connection);
     install_stop_signals(stop);
     docker::ClientOptions docker_options;
     docker_options.stop = &stop;
@@ -209,9 +190,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
       announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
   install_stop_signals(stop);
 
-  registry::Options registry_options = connection.options;
-  registry_options.stop = &stop;
-  std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
+  std::unique_ptr<registry::Registry> registry = opener.open(stop);
 
   announce::Sidekick sidekick(*registry, sidekick_options, stop);
   sidekick.set_probe(std::move(probe));
@@ -222,7 +201,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
 
   // The deregistration on stop runs after the token fired, so it needs a registry of its own
   // with short timeouts: systemd's stop timeout must never be the one that ends us.
-  sidekick.set_cleanup(cleanup_opener(connection));
+  sidekick.set_cleanup(opener);
   announce::Notifier notifier;
   sidekick.set_notifier(&notifier);
   sidekick.run();

@@ -38,10 +38,7 @@ int run_deregister(const DeregisterOptions& opts, const cli::GlobalOptions& glob
 
   StopToken stop;
   install_stop_signals(stop);
-  cli::Connection connection = cli::resolve_connection(global);
-  registry::Options options = connection.options;
-  options.stop = &stop;
-  auto registry = registry::open(connection.url, options);
+  auto registry = cli::registry_opener(global).open(stop);
   if (registry->deregister_instance(reg)) {
     spdlog::info("deregistered {} ({})", name.str(), reg.key);
     return 0;

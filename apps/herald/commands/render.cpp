@@ -88,16 +88,10 @@ int run_render(const RenderOptions& opts, const cli::GlobalOptions& global) {
   prepare_for_bulk_data();
   StopToken stop;
   install_stop_signals(stop);
-  cli::Connection connection = cli::resolve_connection(global);
-  registry::Options registry_options = connection.options;
-  registry_options.stop = &stop;
-  std::unique_ptr<registry::Registry> registry = registry::open(connection.url, registry_options);
+  registry::Opener opener = cli::registry_opener(global);
+  std::unique_ptr<registry::Registry> registry = opener.open(stop);
   // --watch of templates calling `service` also waits on the instances, on connections of its own.
-  loop.open_registry = [url = connection.url, registry_options](const StopToken& halt) {
-    registry::Options options = registry_options;
-    options.stop = &halt;
-    return registry::open(url, options);
-  };
+  loop.open_registry = opener;
 
   cli::Printer printer = make_text_printer();
   render::OutputSink out = [&printer](std::string_view text) { printer.print_text(text); };

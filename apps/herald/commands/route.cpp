@@ -143,10 +143,7 @@ int run_route_ls(const RouteLsOptions& opts, const cli::GlobalOptions& global) {
   prepare_for_bulk_data();
   StopToken stop;
   install_stop_signals(stop);
-  cli::Connection connection = cli::resolve_connection(global);
-  registry::Options options = connection.options;
-  options.stop = &stop;
-  auto registry = registry::open(connection.url, options);
+  auto registry = cli::registry_opener(global).open(stop);
 
   if (opts.watch) {
     return watch(*registry, query, printer, stop);

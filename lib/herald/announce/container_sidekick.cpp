@@ -261,7 +261,7 @@ void ContainerSidekick::run() {
 
     SidekickOptions options = m_options.sidekick;
     options.registration = m_options.registration_for(address);
-    std::unique_ptr<registry::Registry> registry = m_options.open_registry(*generation);
+    std::unique_ptr<registry::Registry> registry = m_options.registry.open(*generation);
     Sidekick sidekick(*registry, options, *generation);
     if (m_options.make_probe) {
       sidekick.set_probe(m_options.make_probe(*generation));
@@ -271,7 +271,7 @@ void ContainerSidekick::run() {
       return;
     }
     sidekick.set_notifier(m_notifier);
-    sidekick.set_cleanup(m_options.cleanup);
+    sidekick.set_cleanup(m_options.registry);
     sidekick.run();
 
     std::lock_guard lock(state.mutex);

@@ -7,6 +7,7 @@
 #include "herald/core/name.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/docker/client.hpp"
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 
 #include <functional>
@@ -31,11 +32,11 @@ struct ContainerSidekickOptions {
   /// Everything but the registration, which is built for each address by `registration_for`.
   SidekickOptions sidekick;
   std::function<registry::Registration(const HostPort&)> registration_for;
-  /// Opens the registry of one announcement, bound to `stop` (fired when it ends).
-  std::function<std::unique_ptr<registry::Registry>(const StopToken& stop)> open_registry;
+  /// Opens the registry of each announcement, bound to a token fired when it ends, and the one
+  /// that deregisters after the stop (see Sidekick::set_cleanup).
+  registry::Opener registry;
   /// Makes the health probe of one announcement (empty = no probe).
   std::function<std::unique_ptr<Probe>(const StopToken& stop)> make_probe;
-  RegistryOpener cleanup; ///< see Sidekick::set_cleanup
 };
 
 /// Announces the host port a container publishes: waits until the container runs, reads the

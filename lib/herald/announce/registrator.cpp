@@ -224,7 +224,7 @@ Registrator::Registrator(registry::Registry& registry, docker::Client& docker,
     : m_registry(registry), m_docker(docker), m_events(events), m_options(std::move(options)),
       m_stop(stop) {}
 
-void Registrator::set_cleanup(RegistryOpener opener) {
+void Registrator::set_cleanup(registry::Opener opener) {
   m_cleanup = std::move(opener);
 }
 
@@ -373,7 +373,7 @@ void Registrator::run() {
     std::unique_ptr<registry::Registry> own;
     registry::Registry* target = &m_registry;
     if (m_cleanup) {
-      own = m_cleanup();
+      own = m_cleanup.open_after_stop();
       target = own.get();
     }
     registrations.deregister_all(*target);

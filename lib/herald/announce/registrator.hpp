@@ -5,6 +5,7 @@
 #include "herald/core/stop.hpp"
 #include "herald/docker/client.hpp"
 #include "herald/registry/layout.hpp"
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 
 #include <chrono>
@@ -104,8 +105,8 @@ public:
   Registrator(registry::Registry& registry, docker::Client& docker, docker::Client& events,
               RegistratorOptions options, const StopToken& stop);
 
-  /// Deregisters through a registry from `opener` on stop (the main one is bound to `stop`).
-  void set_cleanup(RegistryOpener opener);
+  /// Deregisters on stop through `opener`'s open_after_stop() (the main one is bound to `stop`).
+  void set_cleanup(registry::Opener opener);
   /// Reports READY/STATUS/WATCHDOG/STOPPING through `notifier` (not owned).
   void set_notifier(Notifier* notifier);
 
@@ -119,7 +120,7 @@ private:
   docker::Client& m_events;
   RegistratorOptions m_options;
   const StopToken& m_stop;
-  RegistryOpener m_cleanup;
+  registry::Opener m_cleanup;
   Notifier* m_notifier = nullptr;
 };
 

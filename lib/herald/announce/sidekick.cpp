@@ -36,7 +36,7 @@ void Sidekick::set_notifier(Notifier* notifier) {
   m_notifier = notifier;
 }
 
-void Sidekick::set_cleanup(RegistryOpener opener) {
+void Sidekick::set_cleanup(registry::Opener opener) {
   m_cleanup = std::move(opener);
 }
 
@@ -218,7 +218,7 @@ void Sidekick::finish() {
     std::unique_ptr<registry::Registry> own;
     registry::Registry* target = &m_registry;
     if (m_cleanup) {
-      own = m_cleanup();
+      own = m_cleanup.open_after_stop();
       target = own.get();
     }
     bool removed = target->deregister_instance(reg);

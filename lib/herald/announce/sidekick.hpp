@@ -5,10 +5,10 @@
 #include "herald/core/error.hpp"
 #include "herald/core/retry.hpp"
 #include "herald/core/stop.hpp"
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,10 +25,6 @@ struct SidekickOptions {
   RetryPolicy retry;
 };
 
-/// Opens the registry used to deregister once the stop token has fired: the main one is bound
-/// to that token and would cancel every request, so this one has its own short timeouts.
-using RegistryOpener = std::function<std::unique_ptr<registry::Registry>()>;
-
 /// The heartbeat loop of `herald announce`: registers an instance, refreshes it, registers it
 /// again when it was lost (expired, deleted, a lapsed lease), rides out registry outages with
 /// capped jittered backoff, withdraws it while its health probe fails and deregisters it when
@@ -43,8 +39,9 @@ public:
   void set_probe(std::unique_ptr<Probe> probe);
   /// Reports READY/STATUS/WATCHDOG/STOPPING to systemd through `notifier` (not owned).
   void set_notifier(Notifier* notifier);
-  /// Deregisters through a registry from `opener` instead of the main one (see RegistryOpener).
-  void set_cleanup(RegistryOpener opener);
+  /// Deregisters on stop through registry::Opener::open_after_stop() instead of the main
+  /// registry, which is bound to the stop token and would cancel every request.
+  void set_cleanup(registry::Opener opener);
 
   /// Runs until the stop token fires, then deregisters and returns. Retryable registry errors
   /// never end it; a non-retryable one (bad credentials, a rejected request) is thrown as is.
@@ -72,7 +69,7 @@ private:
   std::unique_ptr<Probe> m_probe;
   std::optional<HealthGate> m_gate;
   Notifier* m_notifier = nullptr;
-  RegistryOpener m_cleanup;
+  registry::Opener m_cleanup;
   Backoff m_backoff;
   OutageLog m_outage{"registry"};
 

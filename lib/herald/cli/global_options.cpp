@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace herald::cli {
 
@@ -136,6 +137,11 @@ Connection resolve_connection(const GlobalOptions& global, const EnvLookup& env)
     opts.connect_timeout = std::min(opts.connect_timeout, opts.request_timeout);
   }
   return conn;
+}
+
+registry::Opener registry_opener(const GlobalOptions& global, const EnvLookup& env) {
+  Connection connection = resolve_connection(global, env);
+  return registry::Opener(std::move(connection.url), std::move(connection.options));
 }
 
 LogSettings resolve_log_settings(const GlobalOptions& global, const EnvLookup& env) {

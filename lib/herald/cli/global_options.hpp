@@ -1,5 +1,6 @@
 #pragma once
 
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 
 #include <chrono>
@@ -30,13 +31,19 @@ using EnvLookup = std::function<std::optional<std::string>(const char*)>;
 EnvLookup process_env();
 
 /// Connection settings resolved from flags, then HERALD_*, then the ecosystem's variables
-/// (ETCDCTL_*, CONSUL_HTTP_*), then defaults. Reads the password and token files. Throws
-/// Error(usage/config) naming the flag or variable at fault; secrets never appear in messages.
+/// (ETCDCTL_*, CONSUL_HTTP_*), then defaults: the URL is --registry, HERALD_REGISTRY,
+/// ETCDCTL_ENDPOINTS (read as etcd v3), CONSUL_HTTP_ADDR (as consul://), then
+/// etcd://127.0.0.1:2379. Reads the password and token files. Throws Error(usage/config) naming
+/// the flag or variable at fault; secrets never appear in messages.
 struct Connection {
   std::string url;
   registry::Options options;
 };
 Connection resolve_connection(const GlobalOptions& global, const EnvLookup& env = process_env());
+
+/// The registry the global options name (resolve_connection), ready to open: what a command
+/// hands to lib/ and opens its own connection from.
+registry::Opener registry_opener(const GlobalOptions& global, const EnvLookup& env = process_env());
 
 /// --log-level / --log-format resolved with HERALD_LOG_LEVEL / HERALD_LOG_FORMAT.
 struct LogSettings {

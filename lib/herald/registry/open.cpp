@@ -202,24 +202,4 @@ std::unique_ptr<Registry> open(std::string_view url, const Options& options) {
   return row.factory(location, options);
 }
 
-std::string default_url() {
-  if (auto url = getenv_nonempty("HERALD_REGISTRY")) {
-    return *url;
-  }
-  if (auto endpoints = getenv_nonempty("ETCDCTL_ENDPOINTS")) {
-    return *endpoints; // parse_location reads a bare endpoint list as etcd v3
-  }
-  if (auto consul = getenv_nonempty("CONSUL_HTTP_ADDR")) {
-    std::string_view addr = *consul;
-    if (addr.starts_with("https://")) {
-      return "consul+https://" + std::string(addr.substr(8));
-    }
-    if (addr.starts_with("http://")) {
-      return "consul://" + std::string(addr.substr(7));
-    }
-    return "consul://" + std::string(addr);
-  }
-  return "etcd://127.0.0.1:2379";
-}
-
 } // namespace herald::registry

@@ -190,8 +190,4 @@ Location parse_location(std::string_view url);
 /// Opens the backend for `url` (see parse_location).
 std::unique_ptr<Registry> open(std::string_view url, const Options& options);
 
-/// The default registry URL from the environment: HERALD_REGISTRY, then ETCDCTL_ENDPOINTS
-/// (as etcd v3), then CONSUL_HTTP_ADDR (as consul), then "etcd://127.0.0.1:2379".
-std::string default_url();
-
 } // namespace herald::registry

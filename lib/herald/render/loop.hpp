@@ -3,6 +3,7 @@
 #include "herald/core/exit_code.hpp"
 #include "herald/core/retry.hpp"
 #include "herald/core/stop.hpp"
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 #include "herald/render/debounce.hpp"
 #include "herald/render/guard.hpp"
@@ -46,7 +47,7 @@ struct LoopOptions {
   /// Opens more connections to the registry: --watch of a template calling `service` waits on
   /// wait_instances() and the key watch at once, each on its own connection. Optional for the
   /// (thread-safe) memory backend.
-  RegistryFactory open_registry;
+  registry::Opener open_registry;
 };
 
 /// Where --stdout and --noop output goes (the command hands in stdout).

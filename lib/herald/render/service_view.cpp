@@ -61,13 +61,13 @@ bool ServiceView::load(registry::Registry& registry) {
 
 // --- ChangeFeed ----------------------------------------------------------------------------------
 
-ChangeFeed::ChangeFeed(registry::Registry& registry, const RegistryFactory& open,
+ChangeFeed::ChangeFeed(registry::Registry& registry, const registry::Opener& opener,
                        registry::InstanceQuery query, std::chrono::milliseconds watch_timeout,
                        const StopToken& stop)
     : m_main(registry), m_query(std::move(query)), m_watch_timeout(watch_timeout), m_stop(stop) {
-  if (open) {
-    m_kv_owned = open(m_halt);
-    m_instances_owned = open(m_halt);
+  if (opener) {
+    m_kv_owned = opener.open(m_halt);
+    m_instances_owned = opener.open(m_halt);
     m_kv = m_kv_owned.get();
     m_instances = m_instances_owned.get();
   } else if (registry.backend() == "memory") {
@@ -76,7 +76,7 @@ ChangeFeed::ChangeFeed(registry::Registry& registry, const RegistryFactory& open
     m_watch_timeout = std::min(m_watch_timeout, std::chrono::milliseconds(1000));
   } else {
     throw Error(ErrorKind::internal,
-                "watching instances needs a second registry connection: no factory was given");
+                "watching instances needs a second registry connection: no opener was given");
   }
   m_keys_thread = std::thread([this] { run_keys(); });
   m_instances_thread = std::thread([this] { run_instances(); });

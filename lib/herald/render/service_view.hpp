@@ -2,13 +2,13 @@
 
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 #include "herald/tmpl/funcs_consul.hpp"
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -55,10 +55,6 @@ private:
   bool m_wanted = false;
 };
 
-/// Opens another connection to the same registry whose requests `stop` aborts (the render
-/// command passes registry::open with its URL and options).
-using RegistryFactory = std::function<std::unique_ptr<registry::Registry>(const StopToken& stop)>;
-
 /// What one ChangeFeed::wait() saw.
 struct FeedChange {
   registry::WatchBatch batch; ///< as Registry::watch() returns it (empty: no key change)
@@ -68,11 +64,11 @@ struct FeedChange {
 /// Waits for a change of the keys under a prefix *or* of the instances, whichever comes first:
 /// the key watch and Registry::wait_instances() (Consul blocking queries) each block on their
 /// own connection in their own thread, because a Registry is used from one thread at a time.
-/// The memory backend, which is thread-safe, is shared instead when no factory is given.
+/// The memory backend, which is thread-safe, is shared instead when the opener is empty.
 class ChangeFeed {
 public:
   /// Starts both watchers. `watch_timeout` bounds each blocking request; `stop` ends waits.
-  ChangeFeed(registry::Registry& registry, const RegistryFactory& open,
+  ChangeFeed(registry::Registry& registry, const registry::Opener& opener,
              registry::InstanceQuery query, std::chrono::milliseconds watch_timeout,
              const StopToken& stop);
   ~ChangeFeed();
