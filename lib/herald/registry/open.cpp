@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace herald::registry {
@@ -190,6 +191,16 @@ Location parse_location(std::string_view url) {
   }
   location.endpoints = parse_scheme_endpoints(rest, *row);
   return location;
+}
+
+http::ClientOptions http_client_options(const Options& options, std::string name) {
+  http::ClientOptions out;
+  out.name = std::move(name);
+  out.connect_timeout = options.connect_timeout;
+  out.request_timeout = options.request_timeout;
+  out.tls = options.tls;
+  out.stop = options.stop;
+  return out;
 }
 
 std::unique_ptr<Registry> open(std::string_view url, const Options& options) {

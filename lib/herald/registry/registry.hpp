@@ -103,6 +103,10 @@ struct Options {
   const StopToken* stop = nullptr; ///< aborts in-flight requests (and watches) when requested
 };
 
+/// The HTTP client settings every backend starts from: the timeouts, TLS files and stop token of
+/// `options`, named `name` in messages ("etcd at ..."). Credentials are the backend's to add.
+http::ClientOptions http_client_options(const Options& options, std::string name);
+
 /// The operations every backend offers (DESIGN.md, "The registry contract"). Errors are thrown as
 /// herald::Error: unavailable/temporary (retry with backoff), config (credentials, URL), data.
 /// A Registry object is used from one thread at a time.

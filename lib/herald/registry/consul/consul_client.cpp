@@ -12,16 +12,11 @@ namespace {
 // Consul's default_query_time: what a blocking query without ?wait waits.
 constexpr std::chrono::milliseconds k_default_wait{std::chrono::minutes(5)};
 
-http::ClientOptions http_options(const ClientSettings& settings) {
-  http::ClientOptions out;
-  out.name = "Consul";
-  out.connect_timeout = settings.connect_timeout;
-  out.request_timeout = settings.request_timeout;
-  out.tls = settings.tls;
-  out.stop = settings.stop;
-  if (!settings.token.empty()) {
+http::ClientOptions http_options(const Options& options) {
+  http::ClientOptions out = http_client_options(options, "Consul");
+  if (!options.token.empty()) {
     // A header, never ?token=: query strings end up in access logs and error messages.
-    out.default_headers.push_back("X-Consul-Token: " + settings.token);
+    out.default_headers.push_back("X-Consul-Token: " + options.token);
   }
   return out;
 }
@@ -39,9 +34,9 @@ std::string trimmed(std::string_view body) {
 
 } // namespace
 
-Client::Client(std::vector<http::Endpoint> endpoints, ClientSettings settings)
-    : m_http(std::move(endpoints), http_options(settings)), m_token(std::move(settings.token)),
-      m_request_timeout(settings.request_timeout) {}
+Client::Client(std::vector<http::Endpoint> endpoints, const Options& options)
+    : m_http(std::move(endpoints), http_options(options)), m_token(options.token),
+      m_request_timeout(options.request_timeout) {}
 
 void Client::set_stop(const StopToken* stop) {
   m_http.set_stop(stop);

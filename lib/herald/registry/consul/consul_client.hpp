@@ -6,6 +6,7 @@
 
 #include "herald/http/client.hpp"
 #include "herald/registry/consul/consul_json.hpp"
+#include "herald/registry/registry.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -16,16 +17,6 @@
 #include <vector>
 
 namespace herald::registry::consul {
-
-/// Connection settings of a Client. The token is sent as X-Consul-Token and never logged,
-/// never put in a URL and never echoed in an error.
-struct ClientSettings {
-  std::string token;
-  http::TlsOptions tls;
-  std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds request_timeout{5000};
-  const StopToken* stop = nullptr;
-};
 
 /// How a read blocks (§8.2): `index` 0 reads at once; otherwise the agent answers when the
 /// result's index passes `index` or after `wait` (plus Consul's jitter of up to wait/16).
@@ -43,7 +34,10 @@ template <typename T> struct QueryResult {
 /// The Consul HTTP API. Not thread-safe, like the http::Client below it.
 class Client {
 public:
-  Client(std::vector<http::Endpoint> endpoints, ClientSettings settings);
+  /// A client of `endpoints` with the timeouts, TLS files, stop token and ACL token of
+  /// `options`. The token is sent as X-Consul-Token and never logged, never put in a URL and
+  /// never echoed in an error.
+  Client(std::vector<http::Endpoint> endpoints, const Options& options);
 
   // --- agent -------------------------------------------------------------------------------
 

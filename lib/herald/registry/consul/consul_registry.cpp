@@ -27,16 +27,6 @@ constexpr int k_remove_attempts = 5;
 // Consul's smallest blocking wait we send: ?wait=0 would mean its default of five minutes.
 constexpr std::chrono::milliseconds k_min_wait{1};
 
-ClientSettings settings_for(const Options& options) {
-  ClientSettings out;
-  out.token = options.token;
-  out.tls = options.tls;
-  out.connect_timeout = options.connect_timeout;
-  out.request_timeout = options.request_timeout;
-  out.stop = options.stop;
-  return out;
-}
-
 std::vector<http::Endpoint> endpoints_for(const Location& location) {
   if (location.endpoints.empty()) {
     throw Error(ErrorKind::config,
@@ -123,7 +113,7 @@ std::vector<Event> diff(const std::map<std::string, KeyValue>& before,
 class ConsulRegistry final : public Registry {
 public:
   ConsulRegistry(const Location& location, const Options& options)
-      : m_client(endpoints_for(location), settings_for(options)),
+      : m_client(endpoints_for(location), options),
         m_description(describe_location(endpoints_for(location), location.tls)) {}
 
   std::string_view backend() const override { return "consul"; }

@@ -32,12 +32,7 @@ std::vector<http::Endpoint> endpoints_for(const Location& location) {
 }
 
 http::ClientOptions client_options_for(const Options& options) {
-  http::ClientOptions out;
-  out.name = "etcd";
-  out.connect_timeout = options.connect_timeout;
-  out.request_timeout = options.request_timeout;
-  out.tls = options.tls;
-  out.stop = options.stop;
+  http::ClientOptions out = http_client_options(options, "etcd");
   if (!options.username.empty()) {
     // The v2 keys API takes HTTP basic auth on every request (there is no token exchange).
     out.default_headers.push_back("Authorization: Basic " +
