@@ -275,4 +275,17 @@ TEST_CASE("instances_from_snapshot of an empty snapshot is empty") {
   CHECK(instances_from_snapshot(Snapshot{}, query_for("/services/web")).empty());
 }
 
+TEST_CASE("a JSON value nested beyond the depth limit is malformed, not a crash") {
+  // Before the fix a meta value of 200 000 nested arrays was dump()ed recursively: SIGSEGV in
+  // route ls and in render's service function.
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  auto decoded =
+      herald::registry::decode_value(R"({"host":"10.0.0.5","port":80,"meta":{"x":)" + deep + "}}");
+  CHECK_FALSE(decoded.address);
+  CHECK(decoded.meta.empty());
+  auto fine = herald::registry::decode_value(R"({"host":"10.0.0.5","port":80,"meta":{"x":[[1]]}})");
+  REQUIRE(fine.address);
+  CHECK(fine.meta.at("x") == "[[1]]");
+}
+
 TEST_SUITE_END();

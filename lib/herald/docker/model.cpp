@@ -1,6 +1,7 @@
 #include "herald/docker/model.hpp"
 
 #include "herald/core/error.hpp"
+#include "herald/core/json_limits.hpp"
 #include "herald/core/strings.hpp"
 
 #include <charconv>
@@ -14,6 +15,7 @@ namespace {
 using nlohmann::json;
 
 json parse_json(std::string_view text, std::string_view what) {
+  check_json_depth(text, fmt::format("the Docker daemon sent a {}", what));
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
@@ -379,7 +381,7 @@ std::string parse_create_response(std::string_view text) {
 }
 
 std::string error_message(std::string_view body) {
-  if (!trim(body).empty()) {
+  if (!trim(body).empty() && !json_too_deep(body)) {
     json j = json::parse(body, nullptr, false);
     if (j.is_object()) {
       std::string message = get_string(j, "message");

@@ -1,6 +1,7 @@
 #include "herald/registry/layout.hpp"
 
 #include "herald/core/error.hpp"
+#include "herald/core/json_limits.hpp"
 #include "herald/core/strings.hpp"
 
 #include <algorithm>
@@ -111,6 +112,9 @@ std::optional<std::uint16_t> json_port(const nlohmann::json& port) {
 
 DecodedValue decode_json_value(std::string_view text) {
   DecodedValue out;
+  if (json_too_deep(text)) {
+    return out; // malformed: dump() of its meta would recurse once per level
+  }
   auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     return out;

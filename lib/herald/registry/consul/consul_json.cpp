@@ -2,6 +2,7 @@
 
 #include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/json_limits.hpp"
 #include "herald/core/name.hpp"
 
 #include <algorithm>
@@ -17,6 +18,7 @@ namespace {
 using nlohmann::json;
 
 json parse_json(std::string_view body, std::string_view what) {
+  check_json_depth(body, fmt::format("Consul answered {}", what));
   try {
     return json::parse(body);
   } catch (const json::exception& e) {

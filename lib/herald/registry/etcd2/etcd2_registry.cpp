@@ -1,5 +1,6 @@
 #include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/json_limits.hpp"
 #include "herald/http/client.hpp"
 #include "herald/registry/backends.hpp"
 #include "herald/registry/etcd2/keys_api.hpp"
@@ -99,6 +100,9 @@ public:
         http::Response response = m_client.send(request);
         if (response.status == 404) {
           continue;
+        }
+        if (json_too_deep(response.body)) {
+          return std::nullopt;
         }
         auto json = nlohmann::json::parse(response.body, nullptr, false);
         if (!response.ok() || !json.is_object()) {

@@ -1,5 +1,7 @@
 #include "herald/registry/etcd2/keys_api.hpp"
 
+#include "herald/core/json_limits.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
@@ -25,6 +27,7 @@ void append_percent(std::string& out, char c) {
 }
 
 json parse_object(std::string_view body, std::string_view what) {
+  check_json_depth(body, fmt::format("etcd v2 answered {}", what));
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     throw Error(ErrorKind::data,
@@ -182,6 +185,9 @@ std::string keys_path(std::string_view key) {
 }
 
 std::optional<ApiError> parse_api_error(std::string_view body) {
+  if (json_too_deep(body)) {
+    return std::nullopt;
+  }
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     return std::nullopt;

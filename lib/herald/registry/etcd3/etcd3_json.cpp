@@ -2,6 +2,7 @@
 
 #include "herald/core/base64.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/json_limits.hpp"
 
 #include <charconv>
 #include <fmt/format.h>
@@ -85,6 +86,7 @@ std::string prefix_range_end(std::string_view prefix) {
 }
 
 json parse_body(std::string_view body, std::string_view what) {
+  check_json_depth(body, fmt::format("etcd answered {}", what));
   auto parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) {
     std::string_view shown = body.substr(0, 120);
@@ -288,6 +290,9 @@ WatchMessage parse_watch_message(std::string_view line) {
 }
 
 std::optional<GatewayError> parse_gateway_error(std::string_view body) {
+  if (json_too_deep(body)) {
+    return std::nullopt;
+  }
   auto parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return std::nullopt;
@@ -345,6 +350,9 @@ std::string parse_authenticate(const json& response) {
 }
 
 std::optional<std::string> gateway_prefix_for_version(std::string_view version_body) {
+  if (json_too_deep(version_body)) {
+    return std::nullopt;
+  }
   auto parsed = json::parse(version_body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return std::nullopt;

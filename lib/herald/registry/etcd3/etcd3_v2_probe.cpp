@@ -1,5 +1,6 @@
 // Etcd3Registry::count_in_other_keyspace(): asks the same server's v2 keys API what it holds
 // under a prefix, so render can explain a v3 prefix that is empty because the sidekicks write v2.
+#include "herald/core/json_limits.hpp"
 #include "herald/registry/etcd3/etcd3_registry_impl.hpp"
 
 #include <cctype>
@@ -48,6 +49,9 @@ std::optional<std::size_t> Etcd3Registry::count_in_other_keyspace(std::string_vi
     http::Request request;
     request.path = v2_keys_path(prefix) + "?recursive=true";
     http::Response response = m_gateway.client().send(request);
+    if (json_too_deep(response.body)) {
+      return std::nullopt;
+    }
     auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (response.status == 404 && body.is_object() && body.value("errorCode", 0) == 100) {
       return 0; // "Key not found": the v2 keyspace has nothing there
