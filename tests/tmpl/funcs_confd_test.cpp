@@ -1,5 +1,6 @@
 // confd's function set, each function as confd 0.17 (Go 1.19) behaves.
 
+#include "herald/core/json_limits.hpp"
 #include "herald/tmpl/funcs_confd.hpp"
 #include "herald/tmpl/go_time.hpp"
 #include "support/temp_dir.hpp"
@@ -107,6 +108,36 @@ TEST_CASE("confd json and map build maps and slices of interface values") {
                                    "\"a\">: error calling map: invalid map call");
   CHECK(render("{{map 1 2}}") == "ERROR: template: c.tmpl:1:2: executing \"c.tmpl\" at <map 1 2>: "
                                  "error calling map: map keys must be strings");
+}
+
+TEST_CASE("json and jsonArray refuse nesting beyond the depth limit instead of crashing") {
+  // Before the fix a 100 KB value of '[' overflowed the stack (SIGSEGV) in the decoder.
+  auto with_value = [](const std::string& value, const std::string& text) {
+    auto s = std::make_shared<KvStore>();
+    s->set("/services/web/api/api@1", value);
+    try {
+      return Template::parse("deep.tmpl", text, confd_funcs(s)).execute(Value());
+    } catch (const TemplateError& e) {
+      return std::string("ERROR: ") + e.what();
+    }
+  };
+  std::string deep(100000, '[');
+  CHECK(with_value(deep, "{{jsonArray (getv \"/services/web/api/api@1\")}}") ==
+        "ERROR: template: deep.tmpl:1:2: executing \"deep.tmpl\" at <jsonArray (getv "
+        "\"/services/web/api/api@1\")>: error calling jsonArray: exceeded max depth: JSON nested "
+        "more than 1000 levels deep");
+  std::string objects;
+  for (int i = 0; i < 50000; ++i) {
+    objects += "{\"a\":";
+  }
+  CHECK(with_value(objects, "{{json (getv \"/services/web/api/api@1\")}}")
+            .find("error calling json: exceeded max depth") != std::string::npos);
+  std::size_t limit = herald::k_max_json_depth;
+  std::string at_limit = std::string(limit, '[') + std::string(limit, ']');
+  CHECK(with_value(at_limit, "{{len (jsonArray (getv \"/services/web/api/api@1\"))}}") == "1");
+  std::string over = std::string(limit + 1, '[') + std::string(limit + 1, ']');
+  CHECK(with_value(over, "{{len (jsonArray (getv \"/services/web/api/api@1\"))}}")
+            .find("exceeded max depth") != std::string::npos);
 }
 
 TEST_CASE("confd sorting functions reverse and sort in place as confd does") {

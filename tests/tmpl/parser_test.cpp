@@ -15,6 +15,13 @@ TreeSet parse(const std::string& text) {
   return set;
 }
 
+std::string execute_parsed(const std::string& text) {
+  TreeSet set = parse(text);
+  std::string out;
+  execute_tree(out, set, set.at("p").get(), "p", {}, Value(), ExecOptions{});
+  return out;
+}
+
 std::string round_trip(const std::string& text) {
   TreeSet set = parse(text);
   return node_string(*set.at("p")->root);
@@ -23,6 +30,57 @@ std::string round_trip(const std::string& text) {
 } // namespace
 
 TEST_SUITE_BEGIN("tmpl");
+
+TEST_CASE("deep nesting is a parse error naming the line, not a stack overflow") {
+  // Before the fix 10 000 nested parentheses or {{if}} crashed the parser (SIGSEGV).
+  auto error_of = [](const std::string& text) {
+    try {
+      parse(text);
+    } catch (const TemplateError& e) {
+      return std::string(e.what());
+    }
+    return std::string("parsed");
+  };
+  const std::string limit = "max expression depth exceeded: more than " +
+                            std::to_string(k_max_parse_depth) +
+                            " nested parentheses, {{if}}, {{range}}, {{with}} and {{block}}";
+  std::string parens = "x\n{{" + std::string(10000, '(') + "1" + std::string(10000, ')') + "}}";
+  CHECK(error_of(parens) == "template: p:2: " + limit);
+  std::string ifs;
+  for (int i = 0; i < 10000; ++i) {
+    ifs += "{{if 1}}";
+  }
+  CHECK(error_of(ifs) == "template: p:1: " + limit);
+  std::string chain = "{{if 0}}";
+  for (int i = 0; i < 10000; ++i) {
+    chain += "{{else if 0}}";
+  }
+  CHECK(error_of(chain + "{{end}}") == "template: p:1: " + limit);
+  std::string blocks;
+  for (int i = 0; i < 10000; ++i) {
+    blocks += "{{block \"b" + std::to_string(i) + "\" .}}";
+  }
+  CHECK(error_of(blocks) == "template: p:1: " + limit);
+  std::string ranges;
+  for (int i = 0; i < 10000; ++i) {
+    ranges += "{{range .}}{{with .}}";
+  }
+  CHECK(error_of(ranges) == "template: p:1: " + limit);
+}
+
+TEST_CASE("nesting up to the depth limit parses") {
+  int n = k_max_parse_depth;
+  std::string parens = "{{" + std::string(n, '(') + "1" + std::string(n, ')') + "}}";
+  CHECK_NOTHROW(parse(parens));
+  std::string ifs;
+  for (int i = 0; i < n; ++i) {
+    ifs += "{{if 1}}";
+  }
+  for (int i = 0; i < n; ++i) {
+    ifs += "{{end}}";
+  }
+  CHECK(execute_parsed(ifs) == "");
+}
 
 TEST_CASE("parser builds the tree Go builds, printed as Go's Node.String") {
   CHECK(round_trip("a{{.b.c}}{{$x := 1}}{{$x}}") == "a{{.b.c}}{{$x := 1}}{{$x}}");

@@ -1,18 +1,17 @@
 #include "herald/tmpl/exec.hpp"
 
+#include "herald/core/size.hpp"
 #include "herald/tmpl/format.hpp"
 #include "herald/tmpl/go_strconv.hpp"
 #include "herald/tmpl/go_time.hpp"
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace herald::tmpl {
 namespace {
-
-// Go allows 100000 nested template calls; a C++ stack does not, so stop far earlier.
-constexpr int k_max_exec_depth = 1000;
 
 // The arguments of a command as Go passes them around: args[0] is the function, field or
 // variable itself and is never evaluated as an argument. `data` may be null when size <= 1 (Go's
@@ -181,13 +180,22 @@ std::optional<Function> find_method(const Value& receiver, std::string_view name
   return std::nullopt;
 }
 
+// What every State of one execution shares: the limits and how close it is to them.
+struct Limits {
+  std::size_t output_end; ///< out.size() must stay at or below this
+  std::size_t max_output; ///< for the message
+  std::uint64_t steps_left;
+  std::uint64_t max_steps; ///< for the message
+  int depth = 0;           ///< template calls and control structures open right now
+};
+
 // One execution: Go's exec.state.
 class State {
 public:
   State(std::string& out, const TreeSet& set, const FuncMap& funcs, const Tree* tmpl,
-        std::string name, int depth)
+        std::string name, Limits& limits)
       : m_out(out), m_set(set), m_funcs(funcs), m_tmpl(tmpl), m_name(std::move(name)),
-        m_depth(depth) {}
+        m_limits(limits) {}
 
   void run(const Value& data) {
     m_vars.push_back({"$", data});
@@ -199,6 +207,42 @@ public:
 
 private:
   enum class Flow { normal, break_loop, continue_loop };
+
+  /// One level of Limits::depth for its lifetime: each level is a few recursive calls, and a
+  /// template calling itself multiplies the nesting of its body. Parenthesized pipelines need no
+  /// count here: they nest within one action, which the parser's bound already covers.
+  class Nested {
+  public:
+    explicit Nested(State& state) : m_depth(state.m_limits.depth) {
+      if (m_depth >= k_max_exec_depth) {
+        state.errorf("exceeded maximum template depth (" + std::to_string(k_max_exec_depth) + ")");
+      }
+      ++m_depth;
+    }
+    ~Nested() { --m_depth; }
+    Nested(const Nested&) = delete;
+    Nested& operator=(const Nested&) = delete;
+
+  private:
+    int& m_depth;
+  };
+
+  /// Counts `n` steps of work against ExecOptions::max_steps.
+  void charge(std::uint64_t n) {
+    if (n >= m_limits.steps_left) {
+      errorf("execution took more than " + std::to_string(m_limits.max_steps) +
+             " steps (nodes visited and values made): a runaway loop?");
+    }
+    m_limits.steps_left -= n;
+  }
+
+  /// Fails the execution once the output outgrew ExecOptions::max_output.
+  void check_output() const {
+    if (m_out.size() > m_limits.output_end) {
+      errorf("output larger than " + format_size(m_limits.max_output) +
+             " (raise the limit if this is intended)");
+    }
+  }
 
   // Names point into the parse tree (or are "$"), which outlives the execution.
   struct Variable {
@@ -246,7 +290,7 @@ private:
   const FuncMap& m_funcs;
   const Tree* m_tmpl;
   std::string m_name;
-  int m_depth;
+  Limits& m_limits;
   const Node* m_node = nullptr;
   std::vector<Variable> m_vars;
 };
@@ -292,6 +336,7 @@ const Value& State::var_value(const std::string& name) const {
 
 State::Flow State::walk(const Value& dot, const Node* node) {
   at(node);
+  charge(1);
   switch (node->type) {
   case NodeType::action: {
     const auto& a = static_cast<const ActionNode&>(*node);
@@ -326,6 +371,7 @@ State::Flow State::walk(const Value& dot, const Node* node) {
     return Flow::normal;
   case NodeType::text:
     m_out += static_cast<const TextNode&>(*node).text;
+    check_output();
     return Flow::normal;
   default:
     errorf("unknown node: " + node_string(*node));
@@ -333,6 +379,7 @@ State::Flow State::walk(const Value& dot, const Node* node) {
 }
 
 State::Flow State::walk_if_or_with(NodeType type, const Value& dot, const BranchNode& b) {
+  Nested level(*this);
   std::size_t m = mark();
   Value val = eval_pipeline(dot, b.pipe.get());
   Flow f = Flow::normal;
@@ -347,6 +394,7 @@ State::Flow State::walk_if_or_with(NodeType type, const Value& dot, const Branch
 
 State::Flow State::walk_range(const Value& dot, const BranchNode& r) {
   at(&r);
+  Nested level(*this);
   std::size_t outer = mark();
   Value val = eval_pipeline(dot, r.pipe.get());
   std::size_t m = mark(); // the top of the stack before any variable of the body
@@ -411,12 +459,10 @@ void State::walk_template(const Value& dot, const TemplateNode& t) {
   if (it == m_set.end() || !it->second->root) {
     errorf("template " + go::quote(t.name) + " not defined");
   }
-  if (m_depth == k_max_exec_depth) {
-    errorf("exceeded maximum template depth (" + std::to_string(k_max_exec_depth) + ")");
-  }
+  Nested level(*this);
   // Variables declared by the pipeline persist; the called template sees none of ours.
   Value new_dot = eval_pipeline(dot, t.pipe.get());
-  State sub(m_out, m_set, m_funcs, it->second.get(), it->second->name, m_depth + 1);
+  State sub(m_out, m_set, m_funcs, it->second.get(), it->second->name, m_limits);
   sub.m_vars.push_back({"$", new_dot});
   sub.walk(new_dot, it->second->root.get());
 }
@@ -425,15 +471,14 @@ void State::print_value(const Node* n, const Value& v) {
   at(n);
   if (!v.valid()) {
     m_out += "<no value>";
-    return;
-  }
-  if (v.is_pointer()) {
+  } else if (v.is_pointer()) {
     // printableValue dereferences a pointer before fmt sees it.
     std::string type = v.type_name();
     append_print(m_out, Value::record(type.substr(1), v.entries()));
-    return;
+  } else {
+    append_print(m_out, v);
   }
-  append_print(m_out, v);
+  check_output();
 }
 
 Value State::eval_pipeline(const Value& dot, const PipeNode* pipe) {
@@ -677,7 +722,9 @@ Value State::eval_call(const Value& dot, const Function& fn, bool is_builtin, co
   }
   std::span<const Value> argv(argv_data, n);
   try {
-    return fn(argv);
+    Value result = fn(argv);
+    charge(result.size()); // a function's result is work: `seq 1 1000000` is a million steps
+    return result;
   } catch (const TemplateError&) {
     throw;
   } catch (const std::exception& e) {
@@ -798,8 +845,13 @@ Value State::eval_empty_interface(const Value& dot, const Node* n) {
 } // namespace
 
 void execute_tree(std::string& out, const TreeSet& set, const Tree* tree, const std::string& name,
-                  const FuncMap& funcs, const Value& data) {
-  State state(out, set, funcs, tree, name, 0);
+                  const FuncMap& funcs, const Value& data, const ExecOptions& options) {
+  Limits limits{out.size() + options.max_output, options.max_output, options.max_steps,
+                options.max_steps};
+  if (limits.output_end < out.size()) {
+    limits.output_end = static_cast<std::size_t>(-1); // "no limit" given as SIZE_MAX
+  }
+  State state(out, set, funcs, tree, name, limits);
   state.run(data);
 }
 

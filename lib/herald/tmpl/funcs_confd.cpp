@@ -439,6 +439,15 @@ void add_confd_funcs(FuncMap& m, std::shared_ptr<const KvStore> store) {
         return Value(a[0].as_int() % a[1].as_int());
       }));
   put("seq", Function(sig({k_int, k_int}), [](Args a) {
+        std::int64_t first = a[0].as_int();
+        std::int64_t last = a[1].as_int();
+        // confd builds the whole slice; 100 million numbers would take 3 GB here before the
+        // range over them even starts (the output cap would only stop it after that).
+        if (last >= first && static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(first) >=
+                                 k_max_seq_length) {
+          fail("seq " + std::to_string(first) + " " + std::to_string(last) + ": more than the " +
+               std::to_string(k_max_seq_length) + " numbers a template may ask for");
+        }
         std::vector<Value> out;
         for (std::int64_t i = a[0].as_int(); i <= a[1].as_int(); ++i) {
           out.emplace_back(i);

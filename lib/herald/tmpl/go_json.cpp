@@ -37,7 +37,7 @@ public:
   // checkValid: the whole input must be one value followed by white space only.
   void check() {
     skip_space();
-    check_value();
+    check_value(0);
     skip_space();
     if (m_i < m_s.size()) {
       syntax("after top-level value");
@@ -74,11 +74,19 @@ private:
 
   bool at(char c) const { return m_i < m_s.size() && m_s[m_i] == c; }
 
-  void check_value() {
+  // `depth` counts the arrays and objects around the value. Only check() recurses without a
+  // bound: read_value() runs on input check() accepted, so the limit here bounds both (and the
+  // Value tree every later walk of it recurses over).
+  void check_value(std::size_t depth) {
     if (m_i >= m_s.size()) {
       syntax("looking for beginning of value");
     }
     char c = m_s[m_i];
+    if ((c == '{' || c == '[') && depth == k_max_json_depth) {
+      // Go's scanner stops at 10000 levels with the same words; a C++ stack needs a lower bound.
+      fail("exceeded max depth: JSON nested more than " + std::to_string(k_max_json_depth) +
+           " levels deep");
+    }
     switch (c) {
     case '{':
       ++m_i;
@@ -98,7 +106,7 @@ private:
         }
         ++m_i;
         skip_space();
-        check_value();
+        check_value(depth + 1);
         skip_space();
         if (at(',')) {
           ++m_i;
@@ -119,7 +127,7 @@ private:
         return;
       }
       for (;;) {
-        check_value();
+        check_value(depth + 1);
         skip_space();
         if (at(',')) {
           ++m_i;

@@ -13,6 +13,27 @@ namespace {
 struct Env {
   const std::function<bool(std::string_view)>& has_function;
   const std::vector<std::string>& function_names;
+  /// Parenthesized pipelines, control structures and blocks open right now, across every
+  /// Parser of the text ({{block}} bodies get their own): each level is a few recursive calls.
+  int depth = 0;
+};
+
+/// Counts one level of Env::depth for its lifetime; at k_max_parse_depth the parse fails with
+/// an error naming the line instead of overflowing the stack.
+class NestingLevel {
+public:
+  template <typename Fail> NestingLevel(Env& env, Fail&& fail) : m_env(env) {
+    if (m_env.depth >= k_max_parse_depth) {
+      fail();
+    }
+    ++m_env.depth;
+  }
+  ~NestingLevel() { --m_env.depth; }
+  NestingLevel(const NestingLevel&) = delete;
+  NestingLevel& operator=(const NestingLevel&) = delete;
+
+private:
+  Env& m_env;
 };
 
 std::vector<std::string> split_dots(std::string_view s) {
@@ -41,7 +62,7 @@ struct Control {
 // One tree being parsed: Go's parse.Tree with its parsing-only state.
 class Parser {
 public:
-  Parser(std::shared_ptr<Tree> tree, Lexer& lex, TreeSet& set, const Env& env)
+  Parser(std::shared_ptr<Tree> tree, Lexer& lex, TreeSet& set, Env& env)
       : m_tree(std::move(tree)), m_t(m_tree.get()), m_lex(lex), m_set(set), m_env(env) {}
 
   void parse();
@@ -61,6 +82,7 @@ private:
   Item expect(ItemType expected, std::string_view context);
   Item expect_one_of(ItemType a, ItemType b, std::string_view context);
   [[noreturn]] void unexpected(const Item& token, std::string_view context);
+  [[noreturn]] void too_deep();
 
   std::unique_ptr<Node> text_or_action();
   std::unique_ptr<Node> action();
@@ -84,7 +106,7 @@ private:
   const Tree* m_t;
   Lexer& m_lex;
   TreeSet& m_set;
-  const Env& m_env;
+  Env& m_env;
   std::array<Item, 3> m_token{};
   int m_peek_count = 0;
   std::vector<std::string> m_vars{"$"};
@@ -169,6 +191,12 @@ void Parser::unexpected(const Item& token, std::string_view context) {
     errorf(token.describe() + extra);
   }
   errorf("unexpected " + token.describe() + " in " + std::string(context));
+}
+
+void Parser::too_deep() {
+  // Go's words for its limit of 10000 parentheses (it has none for control structures).
+  errorf("max expression depth exceeded: more than " + std::to_string(k_max_parse_depth) +
+         " nested parentheses, {{if}}, {{range}}, {{with}} and {{block}}");
 }
 
 void Parser::parse() {
@@ -384,6 +412,8 @@ void Parser::check_pipeline(const PipeNode& pipe, std::string_view context) {
 }
 
 Control Parser::parse_control(bool allow_else_if, std::string_view context) {
+  // An {{else if}} chain nests too: each link is parsed inside the previous one.
+  NestingLevel level(m_env, [this] { too_deep(); });
   std::size_t vars_mark = m_vars.size();
   Control c;
   c.pipe = pipeline(context, ItemType::right_delim);
@@ -442,6 +472,7 @@ std::unique_ptr<Node> Parser::else_control() {
 
 std::unique_ptr<Node> Parser::block_control() {
   constexpr std::string_view context = "block clause";
+  NestingLevel level(m_env, [this] { too_deep(); });
   Item token = next_non_space();
   std::string name = parse_template_name(token, context);
   auto pipe = pipeline(context, ItemType::right_delim);
@@ -569,8 +600,10 @@ std::unique_ptr<Node> Parser::term() {
   case ItemType::complex:
   case ItemType::number:
     return new_number(token);
-  case ItemType::left_paren:
+  case ItemType::left_paren: {
+    NestingLevel level(m_env, [this] { too_deep(); });
     return pipeline("parenthesized pipeline", ItemType::right_paren);
+  }
   case ItemType::string:
   case ItemType::raw_string: {
     auto s = go::unquote(token.val);

@@ -37,29 +37,30 @@ Template Template::parse(std::string name, std::string_view text, FuncMap funcs)
   return t;
 }
 
-void Template::execute(std::string& out, const Value& data) const {
+void Template::execute(std::string& out, const Value& data, const ExecOptions& options) const {
   auto it = m_set->trees.find(m_name);
   std::size_t start = out.size();
   out.reserve(start + m_set->last_output_size.load(std::memory_order_relaxed));
   execute_tree(out, m_set->trees, it == m_set->trees.end() ? nullptr : it->second.get(), m_name,
-               *m_funcs, data);
+               *m_funcs, data, options);
   m_set->last_output_size.store(out.size() - start, std::memory_order_relaxed);
 }
 
-std::string Template::execute(const Value& data) const {
+std::string Template::execute(const Value& data, const ExecOptions& options) const {
   std::string out;
-  execute(out, data);
+  execute(out, data, options);
   return out;
 }
 
-void Template::execute_template(std::string& out, std::string_view name, const Value& data) const {
+void Template::execute_template(std::string& out, std::string_view name, const Value& data,
+                                const ExecOptions& options) const {
   auto it = m_set->trees.find(name);
   if (it == m_set->trees.end()) {
     throw TemplateError("template: no template " + go::quote(name) + " associated with template " +
                             go::quote(m_name),
                         m_name, 0, -1);
   }
-  execute_tree(out, m_set->trees, it->second.get(), it->second->name, *m_funcs, data);
+  execute_tree(out, m_set->trees, it->second.get(), it->second->name, *m_funcs, data, options);
 }
 
 Template Template::with_funcs(FuncMap funcs) const {

@@ -6,6 +6,7 @@
 #include "herald/core/error.hpp"
 #include "herald/tmpl/value.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -118,6 +119,36 @@ private:
 /// Functions by the name templates call them with.
 using FuncMap = std::map<std::string, Function, std::less<>>;
 
+/// How deeply a template may nest parenthesized pipelines, {{if}}, {{range}}, {{with}} (each
+/// {{else if}} counting as one more) and {{block}}: each level is a few recursive calls of the
+/// parser, so a bound turns a hostile or broken template into an error naming its line instead
+/// of a stack overflow. Go stops at 10000 parentheses (on a growable goroutine stack) and has no
+/// bound on control structures.
+inline constexpr int k_max_parse_depth = 1000;
+
+/// How deeply an execution may nest template calls and control structures together ("exceeded
+/// maximum template depth"): a template calling itself multiplies the nesting of its body. Go
+/// counts only template calls, up to 100000.
+inline constexpr int k_max_exec_depth = 2000;
+
+/// The default bound of ExecOptions::max_output: far above any real router config (a
+/// 10 000-app nginx config is about 4 MiB), far below what would exhaust memory.
+inline constexpr std::size_t k_default_max_output = std::size_t{64} << 20;
+
+/// The default bound of ExecOptions::max_steps: a render of 10 000 apps takes a few million.
+inline constexpr std::uint64_t k_default_max_steps = 1'000'000'000;
+
+/// Limits of one execution.
+struct ExecOptions {
+  /// The most bytes the execution may write; one byte more fails it with an error naming the
+  /// action that crossed the bound, before the whole output is held in memory.
+  std::size_t max_output = k_default_max_output;
+  /// The most work the execution may do, counted as nodes visited plus the elements (or bytes)
+  /// of every function result: `{{range seq 1 1000000}}{{range seq 1 1000000}}` fails after a
+  /// while instead of spinning for days.
+  std::uint64_t max_steps = k_default_max_steps;
+};
+
 /// A parsed template together with the templates it defines ({{define}}, {{block}}).
 /// Copies share the parsed trees; a Template is immutable and may be executed concurrently.
 class Template {
@@ -129,13 +160,14 @@ public:
   /// Executes the template with `data` as dot, appending the output to `out`. Throws
   /// TemplateError ("template: NAME:LINE:COL: executing ...") when execution fails; `out` then
   /// holds the partial output.
-  void execute(std::string& out, const Value& data) const;
+  void execute(std::string& out, const Value& data, const ExecOptions& options = {}) const;
 
   /// Executes the template and returns the output.
-  std::string execute(const Value& data) const;
+  std::string execute(const Value& data, const ExecOptions& options = {}) const;
 
   /// Executes the associated template `name` (a {{define}}d one, or this one).
-  void execute_template(std::string& out, std::string_view name, const Value& data) const;
+  void execute_template(std::string& out, std::string_view name, const Value& data,
+                        const ExecOptions& options = {}) const;
 
   /// The same parsed templates bound to other implementations of the functions (for instance the
   /// confd functions over a newer snapshot). Names missing from `funcs` fail when called.
