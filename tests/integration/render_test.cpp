@@ -598,8 +598,85 @@ TEST_CASE("render rejects bad input with one line, its exit code and dest untouc
     r = render_with(good, {"--check-cmd", "no-such-program-herald {{.src}}"});
     require_one_line_error(r, 78, "no-such-program-herald");
   }
+  SUBCASE("a template that is a FIFO or a device is refused without blocking") {
+    // Before the fix a FIFO blocked open() forever and /dev/zero grew herald by 100 MB/s.
+    std::string fifo = dir.file("fifo.tmpl");
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    require_one_line_error(render_with(fifo), 78, fifo + " is a FIFO");
+    require_one_line_error(render_with("/dev/zero"), 78, "/dev/zero is a character device");
+  }
+  SUBCASE("a dest that is a link to a device is refused and left alone") {
+    std::string link = dir.file("out/null.conf");
+    REQUIRE(::symlink("/dev/null", link.c_str()) == 0);
+    auto r =
+        render(server.v3_url(), {"--template", good, "--dest", link, "--keys", "/services/web"});
+    require_one_line_error(r, 78, link + " is a symbolic link to /dev/null");
+    CHECK(fs::is_symlink(link));
+    fs::remove(link);
+  }
+  SUBCASE("a mode with the setuid bit is a usage error") {
+    require_one_line_error(render_with(good, {"--mode", "4755"}), 2, "setuid");
+  }
+  SUBCASE("a render larger than --max-output fails as a template error") {
+    std::string big = dir.write("big.tmpl", "{{range seq 1 100000}}0123456789{{end}}");
+    auto r = render_with(big, {"--max-output", "512K"});
+    require_one_line_error(r, 65, "output larger than 512 KiB");
+    std::string huge = dir.write("huge.tmpl", "{{range seq 1 100000000}}x{{end}}");
+    require_one_line_error(render_with(huge), 65, "error calling seq");
+  }
   CHECK(state_of(dest) == before);
   CHECK(names_in(dir.file("out")) == std::set<std::string>{"list.txt"});
+}
+
+TEST_CASE("render --mode is octal as chmod reads it") {
+  // Before the fix --mode 644 was read as decimal: mode 01204.
+  EtcdServer server;
+  put(server, Api::v3, "/services/web/web/web@1", "10.0.0.1:80");
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  std::string dest = dir.file("list.txt");
+  auto r = render(server.v3_url(), {"--template", templ, "--dest", dest, "--keys", "/services/web",
+                                    "--mode", "644"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  struct stat info {};
+  REQUIRE(::stat(dest.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0644);
+}
+
+TEST_CASE("SIGTERM during a one-shot render's check stops it, keeps dest and exits 130") {
+  // Before the fix herald waited for the check, then installed, reloaded and exited 0.
+  EtcdServer server;
+  put(server, Api::v3, "/services/web/web/web@1", "10.0.0.1:80");
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  std::string dest = dir.write("list.txt", "the config that works\n");
+  FileState before = state_of(dest);
+  std::string started = dir.file("check-started");
+  std::string check = dir.write("check", "#!/bin/sh\ntouch \"$1\"\nsleep 30\n");
+  fs::permissions(check, fs::perms::owner_all);
+  std::string marker = dir.file("reloaded");
+  std::vector<std::string> argv{herald_bin(),    "--registry",
+                                server.v3_url(), "render",
+                                "--template",    templ,
+                                "--dest",        dest,
+                                "--keys",        "/services/web",
+                                "--check-cmd",   check + " " + started,
+                                "--reload-cmd",  "touch " + marker};
+  Process herald(argv, clean_env());
+  REQUIRE(eventually([&] { return fs::exists(started); }, 20s));
+  auto sent = std::chrono::steady_clock::now();
+  herald.signal(SIGTERM);
+  auto status = herald.wait(15s);
+  REQUIRE(status);
+  CHECK(*status == 130);
+  CHECK(std::chrono::steady_clock::now() - sent < 10s);
+  INFO("stderr: " << herald.err());
+  CHECK(contains(herald.err(), "stopped by SIGTERM"));
+  CHECK(state_of(dest) == before);
+  CHECK_FALSE(fs::exists(marker));
+  CHECK(names_in(dir.path()) ==
+        std::set<std::string>{"check", "check-started", "list.tmpl", "list.txt"});
 }
 
 TEST_CASE("render once exits 69 and leaves dest untouched when etcd is unreachable") {

@@ -1,11 +1,15 @@
 #include "herald/core/error.hpp"
+#include "herald/core/stop.hpp"
 #include "herald/render/command.hpp"
 #include "support/temp_dir.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <doctest/doctest.h>
 #include <string>
 #include <sys/stat.h>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -141,6 +145,38 @@ TEST_CASE("require_executable names a missing or non-executable program") {
   }
   CHECK_THROWS_AS(herald::render::require_executable(split_command(dir.path(), "x"), "check_cmd"),
                   Error);
+}
+
+TEST_CASE("a stop ends a running command and its whole process group") {
+  herald::test::TempDir dir;
+  std::string pid_file = dir.file("grandchild.pid");
+  herald::StopToken stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    stop.request(SIGINT);
+  });
+  auto started = std::chrono::steady_clock::now();
+  // The shell waits on a background child: both are in the command's process group.
+  auto r = herald::render::run_command(
+      {"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; wait", pid_file}, 60s, &stop);
+  stopper.join();
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK(r.stopped);
+  CHECK_FALSE(r.ok());
+  CHECK_FALSE(r.timed_out);
+  std::string pid_text = herald::test::read_file(pid_file);
+  REQUIRE_FALSE(pid_text.empty());
+  pid_t grandchild = static_cast<pid_t>(std::stol(pid_text));
+  // The background sleep got the group's SIGTERM too (it is reaped by init, or a zombie).
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::string stat = herald::test::read_file("/proc/" + std::to_string(grandchild) + "/stat");
+    gone = stat.empty() || stat.find(") Z ") != std::string::npos;
+    if (!gone) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  CHECK(gone);
 }
 
 TEST_SUITE_END();

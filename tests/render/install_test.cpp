@@ -1,14 +1,19 @@
 #include "herald/core/error.hpp"
+#include "herald/core/stop.hpp"
 #include "herald/render/install.hpp"
 #include "support/temp_dir.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <dirent.h>
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <functional>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -231,6 +236,109 @@ TEST_CASE("install into a missing directory is a config error naming the resourc
     CHECK(e.kind() == herald::ErrorKind::config);
     CHECK(std::string(e.what()).find("conf.d/web.toml: the directory of dest") == 0);
   }
+}
+
+TEST_CASE("a dest that exists and is not a regular file is refused and left in place") {
+  // Before the fix a FIFO dest blocked install() forever in open(), and a device node or a
+  // symbolic link was replaced by a regular file (--dest /dev/null as root would destroy it).
+  TempDir dir;
+  auto r = make_resource(dir);
+  SUBCASE("a FIFO") {
+    REQUIRE(::mkfifo(r.dest.c_str(), 0644) == 0);
+  }
+  SUBCASE("a symbolic link to a device node") {
+    REQUIRE(::symlink("/dev/null", r.dest.c_str()) == 0);
+  }
+  SUBCASE("a symbolic link into /proc") {
+    REQUIRE(::symlink("/proc/self/status", r.dest.c_str()) == 0);
+  }
+  SUBCASE("a directory") {
+    REQUIRE(::mkdir(r.dest.c_str(), 0755) == 0);
+  }
+  struct stat before {};
+  REQUIRE(::lstat(r.dest.c_str(), &before) == 0);
+  try {
+    install(r, "upstream a {}\n");
+    FAIL("expected an error");
+  } catch (const herald::Error& e) {
+    CHECK(e.kind() == herald::ErrorKind::config);
+    CHECK(std::string(e.what()).find("conf.d/web.toml: dest " + r.dest + " is a") == 0);
+    CHECK(std::string(e.what()).find("not a regular file") != std::string::npos);
+  }
+  struct stat after {};
+  REQUIRE(::lstat(r.dest.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);
+  CHECK((after.st_mode & S_IFMT) == (before.st_mode & S_IFMT));
+  CHECK(entries(dir.file("out")) == std::vector<std::string>{"web.conf"});
+}
+
+TEST_CASE("read_dest refuses a FIFO without blocking on it") {
+  TempDir dir;
+  std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  CHECK_THROWS_WITH_AS(herald::render::read_dest(fifo), doctest::Contains("is a FIFO"),
+                       herald::Error);
+}
+
+TEST_CASE("an install that fails after staging leaves no stage file, also as a non-root user") {
+  // Before the fix, a failure inside the stage file's constructor (fchown to root as a non-root
+  // user: --owner root) skipped its destructor and left .web.conf.herald-XXXXXX behind on every
+  // attempt. Root may chown to anyone, so the failing call runs in a child that dropped to
+  // nobody.
+  TempDir dir;
+  auto r = make_resource(dir);
+  ::chmod(dir.file("out").c_str(), 0777);
+  ::chmod(dir.path().c_str(), 0755);
+  r.uid = 0;
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(3);
+    }
+    int code = 1;
+    try {
+      install(r, "x\n");
+    } catch (const herald::Error& e) {
+      code = std::string(e.what()).find("cannot set the owner") != std::string::npos ? 0 : 2;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(entries(dir.file("out")).empty());
+}
+
+TEST_CASE("a stop while check_cmd runs kills it, removes the stage file and leaves dest alone") {
+  // Before the fix the check ran to its end, then dest was replaced and reloaded.
+  TempDir dir;
+  auto r = make_resource(dir);
+  dir.write("out/web.conf", "good\n");
+  std::string reloaded = dir.file("reloaded");
+  r.check_cmd = split_command("/bin/sh -c 'sleep 30; exit 0'", "check_cmd");
+  r.reload_cmd = split_command("touch " + reloaded, "reload_cmd");
+  herald::StopToken stop;
+  herald::render::InstallOptions options;
+  options.stop = &stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.request(SIGTERM);
+  });
+  auto started = std::chrono::steady_clock::now();
+  try {
+    install(r, "new\n", options);
+    FAIL("expected Error(cancelled)");
+  } catch (const herald::Error& e) {
+    CHECK(e.kind() == herald::ErrorKind::cancelled);
+    CHECK(std::string(e.what()).find("stopped by SIGTERM") != std::string::npos);
+  }
+  stopper.join();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  CHECK(read_file(r.dest) == "good\n");
+  CHECK(::access(reloaded.c_str(), F_OK) != 0);
+  CHECK(entries(dir.file("out")) == std::vector<std::string>{"web.conf"});
 }
 
 TEST_SUITE_END();

@@ -107,17 +107,72 @@ TEST_CASE("a resource with wrong types or missing settings is a config error wit
             .find("check_cmd of conf.d/nginx.toml") != std::string::npos);
 }
 
-TEST_CASE("file modes parse as Go's ParseUint with base 0 does") {
+TEST_CASE("file modes are octal with or without a leading 0, as chmod reads them") {
+  // Before the fix "644" was read as decimal 644 = 01204 (sticky, world-writable 755 = 01363).
   using herald::render::parse_mode;
+  CHECK(parse_mode("644", "m") == 0644);
   CHECK(parse_mode("0644", "m") == 0644);
+  CHECK(parse_mode("755", "m") == 0755);
   CHECK(parse_mode("0o600", "m") == 0600);
-  CHECK(parse_mode("420", "m") == 0644);
-  CHECK(parse_mode("0x1a4", "m") == 0644);
+  CHECK(parse_mode(" 0640 ", "m") == 0640);
   CHECK(parse_mode("0", "m") == 0);
-  CHECK_THROWS_AS(parse_mode("0999", "m"), Error);
-  CHECK_THROWS_AS(parse_mode("-1", "m"), Error);
-  CHECK_THROWS_AS(parse_mode("010000", "m"), Error);
-  CHECK_THROWS_AS(parse_mode("", "m"), Error);
+  CHECK(parse_mode("0000644", "m") == 0644);
+  for (const char* bad :
+       {"0999", "8", "-1", "+644", "010000", "77777", "", "0x1a4", "rw-r--r--", "0o", "6 44"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(parse_mode(bad, "m"), doctest::Contains("is not a file mode"), Error);
+  }
+}
+
+TEST_CASE("a mode with the setuid, setgid or sticky bit is refused") {
+  using herald::render::parse_mode;
+  for (const char* special : {"4755", "2755", "1777", "04644", "0o7644", "6644"}) {
+    CAPTURE(special);
+    try {
+      parse_mode(special, "--mode", ErrorKind::usage);
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      CHECK(std::string(e.what()).find("--mode: '") == 0);
+      CHECK(std::string(e.what()).find("setuid, setgid or sticky") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("mode in TOML is octal as a string or an integer, and refused naming the file") {
+  auto mode_of = [](const std::string& value) {
+    return parse_resource_toml("[template]\nsrc = \"a\"\ndest = \"/x\"\nmode = " + value + "\n",
+                               "conf.d/nginx.toml", "/t")
+        .mode;
+  };
+  CHECK(mode_of("\"644\"") == 0644);
+  CHECK(mode_of("\"0640\"") == 0640);
+  CHECK(mode_of("644") == 0644);   // the digits chmod would read
+  CHECK(mode_of("0o600") == 0600); // a TOML octal integer is the number itself
+  CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nmode = \"2755\"\n")
+            .find("config: conf.d/nginx.toml:4:8: [template] mode: '2755' sets the setuid") == 0);
+  CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nmode = 0o4755\n")
+            .find("config: conf.d/nginx.toml:4:8: [template] mode:") == 0);
+  CHECK(
+      error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nmode = 999\n").find("is not a file mode") !=
+      std::string::npos);
+  CHECK(
+      error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nmode = -1\n").find("is not a file mode") !=
+      std::string::npos);
+}
+
+TEST_CASE("a bad --mode is a usage error") {
+  herald::render::ResourceFlags flags;
+  flags.template_file = "nginx.tmpl";
+  flags.mode = "4755";
+  try {
+    herald::render::resource_from_flags(flags);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+  }
+  flags.mode = "644";
+  CHECK(herald::render::resource_from_flags(flags).mode == 0644);
 }
 
 TEST_CASE("keys join with the prefix as Go's path.Join does") {
@@ -196,6 +251,48 @@ TEST_CASE("validate_resource catches a missing dest directory and a non-executab
   r.src = dir.file("nope.tmpl");
   CHECK_THROWS_WITH_AS(herald::render::validate_resource(r, true),
                        doctest::Contains("cannot read template"), Error);
+}
+
+TEST_CASE("--confdir refuses a resource that is not a regular file or is too large") {
+  // Before the fix a FIFO named *.toml blocked the start-up forever.
+  herald::test::TempDir dir;
+  ::mkdir(dir.file("conf.d").c_str(), 0755);
+  SUBCASE("a FIFO") {
+    REQUIRE(::mkfifo(dir.file("conf.d/a.toml").c_str(), 0644) == 0);
+    CHECK_THROWS_WITH_AS(herald::render::load_confdir(dir.path()),
+                         doctest::Contains("is a FIFO, not a regular file"), Error);
+  }
+  SUBCASE("a symbolic link to a character device") {
+    REQUIRE(::symlink("/dev/zero", dir.file("conf.d/a.toml").c_str()) == 0);
+    CHECK_THROWS_WITH_AS(herald::render::load_confdir(dir.path()),
+                         doctest::Contains("is a character device"), Error);
+  }
+  SUBCASE("larger than the limit") {
+    dir.write("conf.d/a.toml",
+              "[template]\n" + std::string(herald::render::k_max_resource_size, '#') + "\n");
+    CHECK_THROWS_WITH_AS(herald::render::load_confdir(dir.path()),
+                         doctest::Contains("is larger than 1 MiB"), Error);
+  }
+}
+
+TEST_CASE("validate_resource refuses a dest that exists and is not a regular file") {
+  herald::test::TempDir dir;
+  TemplateResource r;
+  r.name = "--template web.tmpl";
+  r.src = dir.write("web.tmpl", "x");
+  r.dest = dir.file("web.conf");
+  REQUIRE(::symlink("/dev/null", r.dest.c_str()) == 0);
+  try {
+    herald::render::validate_resource(r, true);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::config);
+    CHECK(std::string(e.what()) ==
+          "--template web.tmpl: dest " + r.dest +
+              " is a symbolic link to /dev/null, not a regular file: herald only ever replaces "
+              "regular files, so it leaves it alone; name the file itself as dest");
+  }
+  CHECK_NOTHROW(herald::render::validate_resource(r, false)); // --stdout writes no dest
 }
 
 TEST_CASE("a resource from flags needs a template and reads mode and owner") {

@@ -4,6 +4,7 @@
 #include "commands/commands.hpp"
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/size.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/render/loop.hpp"
 #include "herald/render/resource.hpp"
@@ -30,6 +31,7 @@ struct RenderOptions {
   double max_drop = 50.0;
   bool allow_empty = false;
   std::string cmd_timeout = "30s";
+  std::string max_output;
   bool onetime = false;
 };
 
@@ -76,6 +78,9 @@ int run_render(const RenderOptions& opts, const cli::GlobalOptions& global) {
   loop.drop.max_drop_percent = opts.max_drop;
   loop.drop.allow_empty = opts.allow_empty;
   loop.install.command_timeout = parse_duration(opts.cmd_timeout, "--cmd-timeout");
+  if (!opts.max_output.empty()) {
+    loop.exec.max_output = parse_size(opts.max_output, "--max-output");
+  }
 
   std::vector<render::TemplateResource> resources;
   if (!opts.confdir.empty()) {
@@ -136,8 +141,8 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
                                  "previous file is put back and reloaded")
                      ->group(one);
   auto* mode = cmd->add_option("--mode", opts->resource.mode,
-                               "File mode of dest in octal, e.g. 0644 (default: keep dest's, "
-                               "0644 for a new file)")
+                               "File mode of dest in octal as chmod reads it, e.g. 644 or 0640 "
+                               "(default: keep dest's, 0644 for a new file)")
                    ->group(one);
   auto* owner = cmd->add_option("--owner", opts->resource.owner,
                                 "USER or USER:GROUP owning dest (default: keep dest's)")
@@ -190,6 +195,10 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
       ->group(output);
   cmd->add_option("--cmd-timeout", opts->cmd_timeout,
                   "Timeout of each check and reload command [default: 30s]")
+      ->group(output);
+  cmd->add_option("--max-output", opts->max_output,
+                  "Fail a render whose output grows past SIZE; dest stays as it was (e.g. 256M) "
+                  "[default: 64M]")
       ->group(output);
 
   return {cmd, [opts, &global]() { return run_render(*opts, global); }};

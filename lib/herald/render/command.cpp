@@ -313,7 +313,8 @@ void require_executable(const CommandLine& command, std::string_view what) {
               fmt::format("{} \"{}\": program '{}' {}", what, command.text, program, reason));
 }
 
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const StopToken* stop) {
   CommandResult result;
   if (argv.empty()) {
     throw Error(ErrorKind::internal, "run_command: empty argv");
@@ -372,6 +373,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   constexpr auto k_drain_grace = std::chrono::milliseconds(100);
   char buffer[4096];
   bool pipe_open = true;
+  std::optional<Clock::time_point> kill_at; // set once a stop sent SIGTERM
   while (true) {
     if (!exited_at) {
       int raw = 0;
@@ -382,25 +384,31 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
       }
     }
     auto now = Clock::now();
-    if (exited_at && (!pipe_open || now - *exited_at >= k_drain_grace)) {
+    if (exited_at && (!pipe_open || now - *exited_at >= k_drain_grace || result.stopped)) {
       break;
     }
-    if (!exited_at && now >= deadline) {
+    if (!exited_at && stop != nullptr && stop->requested() && !kill_at) {
+      // The whole group: a shell script's children too.
+      ::kill(-pid, SIGTERM);
+      kill_at = now + k_stop_grace;
+      result.stopped = true;
+    }
+    if (!exited_at && (now >= deadline || (kill_at && now >= *kill_at))) {
       ::kill(-pid, SIGKILL);
       int raw = 0;
       ::waitpid(pid, &raw, 0);
       result.status = decode_status(raw);
-      result.timed_out = true;
+      result.timed_out = !result.stopped;
       break;
     }
     if (!pipe_open) {
       ::usleep(10 * 1000);
       continue;
     }
-    pollfd pfd{read_end.get(), POLLIN, 0};
+    pollfd pfds[2] = {{read_end.get(), POLLIN, 0}, {stop != nullptr ? stop->fd() : -1, POLLIN, 0}};
     int poll_ms = exited_at ? 10 : 20;
-    int ready = ::poll(&pfd, 1, poll_ms);
-    if (ready > 0) {
+    int ready = ::poll(pfds, stop != nullptr && !kill_at ? 2 : 1, poll_ms);
+    if (ready > 0 && pfds[0].revents != 0) {
       ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
       if (n > 0) {
         append_bounded(result, buffer, static_cast<std::size_t>(n));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "herald/core/stop.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -41,6 +43,7 @@ struct CommandResult {
   bool timed_out = false; ///< killed after the timeout
   std::string output;     ///< stdout and stderr interleaved, at most k_output_limit bytes
   bool truncated = false; ///< output was longer than kept
+  bool stopped = false;   ///< ended early because a stop was requested
 
   /// True when it exited 0 in time.
   bool ok() const { return status == 0 && !timed_out; }
@@ -50,9 +53,15 @@ struct CommandResult {
 inline constexpr std::size_t k_output_limit = 64 * 1024;
 
 /// Runs `argv` (no shell) with stdin from /dev/null, stdout+stderr captured, in its own process
-/// group; after `timeout` the group is killed. Signal dispositions are reset to defaults in the
-/// child (herald ignores SIGPIPE). Throws Error(config) when argv[0] cannot be executed.
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+/// group; after `timeout` the group is killed. When `stop` is requested meanwhile, the group gets
+/// SIGTERM, then SIGKILL after k_stop_grace, and the result says `stopped`. Signal dispositions
+/// are reset to defaults in the child (herald ignores SIGPIPE). Throws Error(config) when argv[0]
+/// cannot be executed.
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const StopToken* stop = nullptr);
+
+/// How long a command stopped by run_command() has between SIGTERM and SIGKILL.
+inline constexpr std::chrono::milliseconds k_stop_grace{2000};
 
 /// One line describing a failed run for an error message: "exit 1: nginx: [emerg] ...; nginx:
 /// configuration file test failed" (output lines joined with "; ", shortened in the middle).

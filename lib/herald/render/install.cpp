@@ -1,12 +1,15 @@
 #include "herald/render/install.hpp"
 
+#include "herald/core/file.hpp"
 #include "herald/render/command.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <limits>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,26 +62,42 @@ std::string dest_dir(const std::string& dest) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
-/// A temp file beside dest, removed on destruction unless it was renamed over dest.
-class StageFile {
+/// A file path removed on destruction unless released: a member, so that it also cleans up when
+/// the constructor of its owner throws (a destructor of the owner itself would not run).
+class RemoveOnExit {
 public:
-  StageFile(const std::string& dest, std::string_view content, const FileAttributes& attributes,
-            std::string_view resource_name);
-  ~StageFile() {
+  RemoveOnExit() = default;
+  ~RemoveOnExit() {
     if (!m_path.empty()) {
       ::unlink(m_path.c_str());
     }
   }
+  RemoveOnExit(const RemoveOnExit&) = delete;
+  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+
+  void hold(std::string path) { m_path = std::move(path); }
+  void release() { m_path.clear(); }
+  const std::string& path() const { return m_path; }
+
+private:
+  std::string m_path;
+};
+
+/// A temp file beside dest, removed on every path unless it was renamed over dest.
+class StageFile {
+public:
+  StageFile(const std::string& dest, std::string_view content, const FileAttributes& attributes,
+            std::string_view resource_name);
   StageFile(const StageFile&) = delete;
   StageFile& operator=(const StageFile&) = delete;
 
-  const std::string& path() const { return m_path; }
+  const std::string& path() const { return m_file.path(); }
 
   /// Renames the stage file over `dest` (atomic on one filesystem).
   void commit(const std::string& dest, std::string_view resource_name);
 
 private:
-  std::string m_path;
+  RemoveOnExit m_file;
 };
 
 StageFile::StageFile(const std::string& dest, std::string_view content,
@@ -102,13 +121,13 @@ StageFile::StageFile(const std::string& dest, std::string_view content,
                 fmt::format("{}: cannot create a temp file beside {}: {}", resource_name, dest,
                             std::strerror(err)));
   }
-  m_path = templ;
+  m_file.hold(templ);
   FileDescriptor file(fd);
   auto fail = [&](const char* step) {
     int err = errno;
     throw Error(
         err == ENOSPC || err == EIO ? ErrorKind::temporary : ErrorKind::config,
-        fmt::format("{}: cannot {} {}: {}", resource_name, step, m_path, std::strerror(err)));
+        fmt::format("{}: cannot {} {}: {}", resource_name, step, path(), std::strerror(err)));
   };
   std::size_t written = 0;
   while (written < content.size()) {
@@ -140,12 +159,12 @@ StageFile::StageFile(const std::string& dest, std::string_view content,
 }
 
 void StageFile::commit(const std::string& dest, std::string_view resource_name) {
-  if (::rename(m_path.c_str(), dest.c_str()) != 0) {
+  if (::rename(path().c_str(), dest.c_str()) != 0) {
     int err = errno;
     throw Error(ErrorKind::config, fmt::format("{}: cannot rename {} over {}: {}", resource_name,
-                                               m_path, dest, std::strerror(err)));
+                                               path(), dest, std::strerror(err)));
   }
-  m_path.clear();
+  m_file.release();
   // No fsync of the directory, as consul-template: the stage file was fsynced before the rename,
   // so after a crash dest is either the previous complete config or the new one, never a torn
   // file. Losing the rename only leaves the previous config, which the next render (every start
@@ -162,22 +181,18 @@ bool same_file(const struct stat& a, const struct stat& b) {
 }
 
 /// dest's state; its content is taken from `known` (moved out) when dest is still the file
-/// `known` describes, and read otherwise.
-DestState read_dest_state(const std::string& dest, InstalledFile* known = nullptr) {
+/// `known` describes, and read otherwise. A dest that is not a regular file is refused.
+DestState read_dest_state(const TemplateResource& resource, InstalledFile* known = nullptr) {
   DestState state;
-  struct stat info {};
-  if (::stat(dest.c_str(), &info) != 0) {
-    if (errno == ENOENT) {
-      return state;
-    }
-    throw Error(ErrorKind::config,
-                fmt::format("cannot stat dest {}: {}", dest, std::strerror(errno)));
+  std::optional<struct stat> info = stat_dest(resource.dest, resource.name);
+  if (!info) {
+    return state;
   }
   state.info = info;
-  if (known != nullptr && known->info && same_file(*known->info, info)) {
+  if (known != nullptr && known->info && same_file(*known->info, *info)) {
     state.content = std::move(known->content);
   } else {
-    state.content = read_dest(dest);
+    state.content = read_dest(resource.dest);
   }
   return state;
 }
@@ -216,6 +231,12 @@ bool attributes_match(const TemplateResource& resource, const DestState& current
          (!resource.gid || info.st_gid == *resource.gid);
 }
 
+/// "SIGTERM", "SIGINT" or "a stop request", for messages.
+std::string stop_reason(const StopToken& stop) {
+  const char* name = stop.signal() != 0 ? ::sigabbrev_np(stop.signal()) : nullptr;
+  return name != nullptr ? fmt::format("SIG{}", name) : std::string("a stop request");
+}
+
 /// Runs check_cmd on the staged file; throws Error(failed) when it rejects it.
 void check_stage_file(const TemplateResource& resource, const StageFile& stage,
                       const InstallOptions& options) {
@@ -223,7 +244,13 @@ void check_stage_file(const TemplateResource& resource, const StageFile& stage,
     return;
   }
   auto argv = substitute_src(resource.check_cmd->argv, stage.path());
-  CommandResult result = run_command(argv, options.command_timeout);
+  CommandResult result = run_command(argv, options.command_timeout, options.stop);
+  if (result.stopped) {
+    // The stage file goes with the stack; dest was not touched.
+    throw Error(ErrorKind::cancelled,
+                fmt::format("{}: check_cmd \"{}\" stopped by {}; {} is unchanged", resource.name,
+                            resource.check_cmd->text, stop_reason(*options.stop), resource.dest));
+  }
   if (!result.ok()) {
     throw Error(ErrorKind::failed,
                 fmt::format("{}: check_cmd \"{}\" rejected the new {} ({}); {} is unchanged",
@@ -294,36 +321,35 @@ void reload_or_roll_back(const TemplateResource& resource, const DestState& prev
 
 } // namespace
 
-std::optional<std::string> read_dest(const std::string& dest) {
-  int fd = ::open(dest.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+std::optional<struct stat> stat_dest(const std::string& dest, std::string_view resource_name) {
+  struct stat info {};
+  if (::lstat(dest.c_str(), &info) != 0) {
     if (errno == ENOENT) {
       return std::nullopt;
     }
-    throw Error(ErrorKind::config,
-                fmt::format("cannot read dest {}: {}", dest, std::strerror(errno)));
+    throw Error(ErrorKind::config, fmt::format("{}: cannot stat dest {}: {}", resource_name, dest,
+                                               std::strerror(errno)));
   }
-  FileDescriptor file(fd);
-  std::string out;
-  struct stat info {};
-  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
-    out.reserve(static_cast<std::size_t>(info.st_size)); // one allocation, no regrowth copies
+  if (S_ISREG(info.st_mode)) {
+    return info;
   }
-  char buffer[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw Error(ErrorKind::config,
-                  fmt::format("cannot read dest {}: {}", dest, std::strerror(errno)));
+  std::string target;
+  if (S_ISLNK(info.st_mode)) {
+    std::error_code ec;
+    fs::path points_to = fs::read_symlink(dest, ec);
+    if (!ec) {
+      target = fmt::format(" to {}", points_to.string());
     }
-    if (n == 0) {
-      return out;
-    }
-    out.append(buffer, static_cast<std::size_t>(n));
   }
+  throw Error(ErrorKind::config,
+              fmt::format("{}: dest {} is {}{}, not a regular file: herald only ever replaces "
+                          "regular files, so it leaves it alone; name the file itself as dest",
+                          resource_name, dest, file_type_name(info.st_mode), target));
+}
+
+std::optional<std::string> read_dest(const std::string& dest) {
+  // No size bound: dest is what herald wrote, or what the operator put there.
+  return read_file(dest, std::numeric_limits<std::size_t>::max() / 2, "dest", Links::refuse);
 }
 
 InstallOutcome install(const TemplateResource& resource, std::string_view content,
@@ -335,7 +361,7 @@ InstallOutcome install(const TemplateResource& resource, std::string_view conten
 
 InstallOutcome install(const TemplateResource& resource, std::string& content,
                        const InstallOptions& options, InstalledFile& installed) {
-  DestState previous = read_dest_state(resource.dest, &installed);
+  DestState previous = read_dest_state(resource, &installed);
   installed.info.reset(); // until dest is known again below
   InstallOutcome outcome = InstallOutcome::installed;
   if (previous.content && *previous.content == content && attributes_match(resource, previous)) {
@@ -344,6 +370,12 @@ InstallOutcome install(const TemplateResource& resource, std::string& content,
   } else {
     StageFile stage(resource.dest, content, stage_attributes(resource, previous), resource.name);
     check_stage_file(resource, stage, options);
+    if (options.stop != nullptr && options.stop->requested()) {
+      throw Error(ErrorKind::cancelled,
+                  fmt::format("{}: stopped by {} before installing; {} is "
+                              "unchanged",
+                              resource.name, stop_reason(*options.stop), resource.dest));
+    }
     stage.commit(resource.dest, resource.name);
     reload_or_roll_back(resource, previous, options);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "herald/core/error.hpp"
+#include "herald/core/stop.hpp"
 #include "herald/render/resource.hpp"
 
 #include <chrono>
@@ -20,6 +21,10 @@ enum class InstallOutcome {
 /// Settings of install() that are not part of the resource.
 struct InstallOptions {
   std::chrono::milliseconds command_timeout{30000}; ///< per check/reload command
+  /// When set, a stop requested while check_cmd runs ends the command's process group, removes
+  /// the stage file and throws Error(cancelled) with dest untouched. reload_cmd always runs to
+  /// its end: the new file is installed by then, and a half-done reload helps no one.
+  const StopToken* stop = nullptr;
 };
 
 /// What the last install() of a resource left at dest, kept by a loop so that the next install
@@ -30,8 +35,13 @@ struct InstalledFile {
   std::optional<struct stat> info; ///< dest right after; any other write changes its ctime
 };
 
+/// dest's lstat(), or nullopt when it does not exist. Error(config) naming `resource_name` when
+/// it exists and is not a regular file (a device node such as /dev/null, a FIFO, a directory, a
+/// symbolic link, say into /proc): herald never replaces one.
+std::optional<struct stat> stat_dest(const std::string& dest, std::string_view resource_name);
+
 /// dest's current content, or nullopt when it does not exist. Error(config) when it exists but
-/// cannot be read.
+/// cannot be read or is not a regular file (it is never opened then: a FIFO would block).
 std::optional<std::string> read_dest(const std::string& dest);
 
 /// Installs `content` at resource.dest as confd's sync() does, one step each:
@@ -40,7 +50,8 @@ std::optional<std::string> read_dest(const std::string& dest);
 /// over dest (atomic) -> run reload_cmd. Any failure before the rename leaves dest byte-for-byte
 /// as it was and removes the stage file. When reload_cmd fails, the previous dest (kept until
 /// the reload succeeded) is put back and reload_cmd runs again so the service keeps serving;
-/// then Error(failed) reports the first failure with the command's output.
+/// then Error(failed) reports the first failure with the command's output. A dest that exists
+/// and is not a regular file is refused (stat_dest()).
 InstallOutcome install(const TemplateResource& resource, std::string_view content,
                        const InstallOptions& options = {});
 

@@ -89,6 +89,7 @@ struct RenderLoop::Impl {
   Impl(registry::Registry& r, std::vector<TemplateResource> resources, LoopOptions o,
        const StopToken& s, OutputSink sink)
       : registry(r), options(o), stop(s), out(std::move(sink)) {
+    options.install.stop = &stop; // a stop ends a running check_cmd
     bool installs = !options.noop && !options.to_stdout;
     std::vector<std::string> all_keys;
     for (auto& resource : resources) {
@@ -184,7 +185,7 @@ struct RenderLoop::Impl {
     std::size_t count = count_of(slot);
     check_keyspace(slot);
     auto started = Clock::now();
-    execute_template(slot.resource, slot.templ, slot.output);
+    execute_template(slot.resource, slot.templ, slot.output, options.exec);
     double render_ms = ms_since(started);
     if (options.to_stdout) {
       out(slot.output);

@@ -10,6 +10,7 @@
 #include "herald/render/install.hpp"
 #include "herald/render/resource.hpp"
 #include "herald/render/service_view.hpp"
+#include "herald/tmpl/template.hpp"
 
 #include <chrono>
 #include <functional>
@@ -35,7 +36,8 @@ struct LoopOptions {
   bool noop = false;      ///< print a unified diff of what would change; touch nothing
   bool to_stdout = false; ///< print the render instead of installing it
   DropPolicy drop;        ///< --max-drop / --allow-empty
-  InstallOptions install; ///< --cmd-timeout
+  InstallOptions install; ///< --cmd-timeout (its stop is the loop's)
+  tmpl::ExecOptions exec; ///< --max-output
   /// The longest single watch request; the watch is simply renewed after it.
   std::chrono::milliseconds watch_timeout{std::chrono::seconds(60)};
   /// Retries after a registry error; --interval caps its delays at the interval.

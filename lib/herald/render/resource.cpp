@@ -1,19 +1,19 @@
 #include "herald/render/resource.hpp"
 
 #include "herald/core/error.hpp"
+#include "herald/core/file.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/registry/layout.hpp"
+#include "herald/render/install.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 #include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
-#include <sstream>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -127,14 +127,13 @@ void apply_owner(TemplateResource& resource, std::string_view owner, std::string
   }
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw Error(ErrorKind::config, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+std::string read_resource_file(const std::string& path) {
+  std::optional<std::string> text = read_file(path, k_max_resource_size, "--confdir");
+  if (!text) {
+    throw Error(ErrorKind::config,
+                fmt::format("--confdir: cannot read {}: {}", path, std::strerror(ENOENT)));
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return std::move(*text);
 }
 
 } // namespace
@@ -182,29 +181,30 @@ std::vector<std::string> TemplateResource::registry_keys() const {
   return out;
 }
 
-mode_t parse_mode(std::string_view text, std::string_view what) {
-  std::string s(trim(text));
-  int base = 10;
-  std::size_t start = 0;
-  if (s.starts_with("0x") || s.starts_with("0X")) {
-    base = 16;
-    start = 2;
-  } else if (s.starts_with("0o") || s.starts_with("0O")) {
-    base = 8;
-    start = 2;
-  } else if (s.size() > 1 && s[0] == '0') {
-    base = 8;
-    start = 1;
+mode_t parse_mode(std::string_view text, std::string_view what, ErrorKind kind) {
+  std::string_view digits = trim(text);
+  if (digits.starts_with("0o") || digits.starts_with("0O")) {
+    digits.remove_prefix(2);
   }
-  std::string digits = s.substr(start);
-  errno = 0;
-  char* end = nullptr;
-  unsigned long value = digits.empty() ? 0 : std::strtoul(digits.c_str(), &end, base);
-  if (digits.empty() || errno != 0 || end == nullptr || *end != '\0' || value > 07777 ||
-      digits.front() == '-' || digits.front() == '+') {
-    throw Error(
-        ErrorKind::config,
-        fmt::format("{}: '{}' is not a file mode: write it in octal, e.g. \"0644\"", what, text));
+  unsigned value = 0;
+  bool octal = !digits.empty();
+  for (char c : digits) {
+    if (c < '0' || c > '7' || value > 07777) {
+      octal = false;
+      break;
+    }
+    value = value * 8 + static_cast<unsigned>(c - '0');
+  }
+  if (!octal || value > 07777) {
+    throw Error(kind, fmt::format("{}: '{}' is not a file mode: write the permission bits in "
+                                  "octal, as chmod reads them (644, 0644 or 0o644)",
+                                  what, text));
+  }
+  if ((value & 07000) != 0) {
+    throw Error(kind, fmt::format("{}: '{}' sets the setuid, setgid or sticky bit, which a "
+                                  "config file must not have: give the permission bits only, "
+                                  "such as 0644",
+                                  what, text));
   }
   return static_cast<mode_t>(value);
 }
@@ -227,7 +227,7 @@ TemplateResource resource_from_flags(const ResourceFlags& flags) {
     resource.reload_cmd = split_command(flags.reload_cmd, "--reload-cmd");
   }
   if (!flags.mode.empty()) {
-    resource.mode = parse_mode(flags.mode, "--mode");
+    resource.mode = parse_mode(flags.mode, "--mode", ErrorKind::usage);
   }
   if (!flags.owner.empty()) {
     apply_owner(resource, flags.owner, "--owner");
@@ -313,8 +313,16 @@ TemplateResource parse_resource_toml(std::string_view text, const std::string& p
         resource.mode = parse_mode(s->get(), what);
       }
     } else if (const auto* i = mode->as_integer()) {
-      // A TOML integer (0o644 or 420) is already the number.
-      resource.mode = parse_mode(std::to_string(i->get()), what);
+      // mode = 0o644 (or 0x1a4) is the number itself; mode = 644 means what chmod 644 means.
+      bool decimal =
+          (i->flags() &
+           (toml::value_flags::format_as_octal | toml::value_flags::format_as_hexadecimal |
+            toml::value_flags::format_as_binary)) == toml::value_flags::none;
+      std::string octal = decimal ? std::to_string(i->get()) : fmt::format("{:o}", i->get());
+      if (i->get() < 0) {
+        octal = std::to_string(i->get()); // refused below, as written
+      }
+      resource.mode = parse_mode(octal, what);
     } else {
       throw_type(path, *mode, "mode", "a string such as \"0644\"");
     }
@@ -360,7 +368,8 @@ std::vector<TemplateResource> load_confdir(const std::string& confdir) {
   std::string templates_dir = (fs::path(confdir) / "templates").string();
   std::vector<TemplateResource> out;
   for (const auto& file : files) {
-    out.push_back(parse_resource_toml(read_text_file(file.string()), file.string(), templates_dir));
+    out.push_back(
+        parse_resource_toml(read_resource_file(file.string()), file.string(), templates_dir));
   }
   return out;
 }
@@ -405,6 +414,7 @@ void validate_resource(const TemplateResource& resource, bool installs) {
     throw Error(ErrorKind::config, fmt::format("{}: dest {} is a directory: name the file to write",
                                                resource.name, resource.dest));
   }
+  stat_dest(resource.dest, resource.name); // a device, FIFO or link is refused now, not later
   if (resource.check_cmd) {
     require_executable(*resource.check_cmd, fmt::format("check_cmd of {}", resource.name));
   }

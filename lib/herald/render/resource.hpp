@@ -1,7 +1,9 @@
 #pragma once
 
+#include "herald/core/error.hpp"
 #include "herald/render/command.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,8 +43,9 @@ struct ResourceFlags {
   std::string owner; ///< USER or USER:GROUP, names or numbers; "" = keep dest's
 };
 
-/// The resource described by `flags`. Throws Error(config) for a missing --template, a bad mode,
-/// an unknown owner or a command that is not a plain command line. --dest may be empty here
+/// The resource described by `flags`. Throws Error(usage) for a bad --mode, Error(config) for a
+/// missing --template, an unknown owner or a command that is not a plain command line. --dest may
+/// be empty here
 /// (--stdout needs none); validate_resource() requires it when the render is installed.
 TemplateResource resource_from_flags(const ResourceFlags& flags);
 
@@ -54,9 +57,12 @@ TemplateResource resource_from_flags(const ResourceFlags& flags);
 TemplateResource parse_resource_toml(std::string_view text, const std::string& path,
                                      const std::string& templates_dir);
 
+/// The largest template resource (TOML) file load_confdir() reads: real ones are a few lines.
+inline constexpr std::size_t k_max_resource_size = std::size_t{1} << 20;
+
 /// Every resource in DIR/conf.d/**/*.toml (sorted by path), with templates under DIR/templates,
 /// as `confd -confdir DIR` reads them. Error(config) when DIR/conf.d is missing or holds no
-/// .toml file.
+/// .toml file, or a .toml file is not a regular file or larger than k_max_resource_size.
 std::vector<TemplateResource> load_confdir(const std::string& confdir);
 
 /// Joins a global --prefix onto each resource's prefix, as confd's -prefix flag does.
@@ -64,13 +70,15 @@ void apply_global_prefix(std::vector<TemplateResource>& resources, std::string_v
 
 /// Checks what can be checked before the first render, so a typo fails at start-up with exit 78
 /// rather than on the first change: the template file is readable and, when the render will be
-/// installed (`installs`, false for --stdout), dest is set, its directory exists and the
-/// check/reload programs are executable. Throws Error(config) naming the resource.
+/// installed (`installs`, false for --stdout), dest is set, its directory exists, dest is absent
+/// or a regular file, and the check/reload programs are executable. Throws Error(config) naming
+/// the resource.
 void validate_resource(const TemplateResource& resource, bool installs);
 
-/// Parses a file mode as confd does (Go strconv.ParseUint base 0: "0644" and "0o644" octal,
-/// "420" decimal, "0x1a4" hex). Error(config) naming `what` when it is not a mode (> 07777).
-mode_t parse_mode(std::string_view text, std::string_view what);
+/// Parses a file mode as chmod reads it: octal digits with or without a leading 0 or 0o ("644",
+/// "0644", "0o644"). Anything else, a value above 07777, or a mode with the setuid, setgid or
+/// sticky bit (which a config file must never have) is Error(kind) naming `what`.
+mode_t parse_mode(std::string_view text, std::string_view what, ErrorKind kind = ErrorKind::config);
 
 /// `/` + the segments of `a` and `b` joined, without empty or trailing segments, as Go's
 /// path.Join("/", a, b) ("/services/", "web" -> "/services/web"; "", "" -> "/").

@@ -1,5 +1,6 @@
 #include "herald/render/template_file.hpp"
 
+#include "herald/core/file.hpp"
 #include "herald/tmpl/funcs_confd.hpp"
 #include "herald/tmpl/funcs_consul.hpp"
 
@@ -7,8 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
-#include <sstream>
 
 namespace herald::render {
 
@@ -28,36 +27,36 @@ namespace {
 tmpl::Template load_template(const TemplateResource& resource,
                              std::shared_ptr<const tmpl::KvStore> store,
                              std::shared_ptr<tmpl::ServiceSource> services) {
-  std::ifstream in(resource.src, std::ios::binary);
-  if (!in) {
+  std::optional<std::string> text =
+      read_file(resource.src, k_max_template_size, fmt::format("{}: template", resource.name));
+  if (!text) {
     throw Error(ErrorKind::config, fmt::format("{}: cannot read template {}: {}", resource.name,
-                                               resource.src, std::strerror(errno)));
+                                               resource.src, std::strerror(ENOENT)));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
   // confd names the template after the file (template.New(filepath.Base(src))), which is the
   // name Go's error messages carry.
   std::string name = std::filesystem::path(resource.src).filename().string();
   try {
     tmpl::FuncMap funcs = tmpl::confd_funcs(store);
-    tmpl::add_consul_funcs(funcs, text.str(), std::move(store), std::move(services));
-    return tmpl::Template::parse(name, text.str(), std::move(funcs));
+    tmpl::add_consul_funcs(funcs, *text, std::move(store), std::move(services));
+    return tmpl::Template::parse(name, *text, std::move(funcs));
   } catch (const tmpl::TemplateError& e) {
     rethrow_template_error(resource, e);
   }
 }
 
-std::string execute_template(const TemplateResource& resource, const tmpl::Template& templ) {
+std::string execute_template(const TemplateResource& resource, const tmpl::Template& templ,
+                             const tmpl::ExecOptions& options) {
   std::string out;
-  execute_template(resource, templ, out);
+  execute_template(resource, templ, out, options);
   return out;
 }
 
 void execute_template(const TemplateResource& resource, const tmpl::Template& templ,
-                      std::string& out) {
+                      std::string& out, const tmpl::ExecOptions& options) {
   out.clear();
   try {
-    templ.execute(out, tmpl::Value());
+    templ.execute(out, tmpl::Value(), options);
   } catch (const tmpl::TemplateError& e) {
     rethrow_template_error(resource, e);
   } catch (const Error& e) {
