@@ -30,6 +30,17 @@ public:
       }
       res.set_content("health", "text/plain");
     });
+    // A body that never ends, as a metrics or log endpoint mistaken for a health check.
+    m_server.Get("/stream", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/plain", [this](size_t, httplib::DataSink& sink) {
+        static const std::string chunk(64 * 1024, 'x');
+        if (!sink.write(chunk.data(), chunk.size())) {
+          return false;
+        }
+        streamed += chunk.size();
+        return streamed.load() < (std::size_t{1} << 30); // a bound for the test, never reached
+      });
+    });
     m_port = m_server.bind_to_any_port("127.0.0.1");
     REQUIRE(m_port > 0);
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
@@ -43,6 +54,7 @@ public:
   }
 
   std::atomic<int> status{200};
+  std::atomic<std::size_t> streamed{0};
   int port() const { return m_port; }
   std::string url(const std::string& path = "/health") const {
     return "http://127.0.0.1:" + std::to_string(m_port) + path;
@@ -177,6 +189,18 @@ TEST_CASE("the health gate decides on the first result, then needs fall failures
   CHECK(starts_down.record(false) == std::optional<bool>(false));
   CHECK(starts_down.record(true) == std::nullopt);
   CHECK(starts_down.record(true) == std::optional<bool>(true));
+}
+
+TEST_CASE("an HTTP probe reads the status and not a body that streams forever") {
+  // Before the fix the probe buffered the whole body until its timeout (535 MB in 4 s) and then
+  // failed the check.
+  HealthServer server;
+  auto probe = make_http_probe(server.url("/stream"), 5s);
+  auto started = std::chrono::steady_clock::now();
+  ProbeResult result = probe->check();
+  CHECK(result.passed);
+  CHECK(result.detail.empty());
+  CHECK(std::chrono::steady_clock::now() - started < 3s);
 }
 
 TEST_SUITE_END();

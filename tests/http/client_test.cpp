@@ -443,6 +443,43 @@ TEST_CASE("stream ends early when the line handler returns false") {
   CHECK(herald::test::eventually([&] { return server_saw_close.load(); }, 5s));
 }
 
+TEST_CASE("send with max_body keeps that much of an endless body and returns the status") {
+  std::atomic<bool> server_saw_close{false};
+  TestServer server([&](httplib::Server& s, Gate&) {
+    s.Get("/endless", [&](const httplib::Request&, httplib::Response& res) {
+      res.status = 503;
+      res.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
+        std::string chunk(16 * 1024, 'y');
+        for (int i = 0; i < 200000; ++i) { // bounded: 3 GB, never reached
+          if (!sink.write(chunk.data(), chunk.size())) {
+            server_saw_close = true;
+            return false;
+          }
+        }
+        sink.done();
+        return true;
+      });
+    });
+    s.Get("/small", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("all of it", "text/plain");
+    });
+  });
+  Client client({server.endpoint()}, {});
+  Request request = get("/endless");
+  request.max_body = 1000;
+  auto start = std::chrono::steady_clock::now();
+  Response response = client.send(request);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(response.status == 503);
+  CHECK(response.body == std::string(1000, 'y'));
+  CHECK(response.truncated);
+  CHECK(herald::test::eventually([&] { return server_saw_close.load(); }, 5s));
+  // The same client reads the next body in full.
+  Response next = client.send(get("/small"));
+  CHECK(next.body == "all of it");
+  CHECK_FALSE(next.truncated);
+}
+
 TEST_CASE("stream hands a non-2xx body back instead of streaming it") {
   TestServer server([](httplib::Server& s, Gate&) {
     s.Get("/watch", [](const httplib::Request&, httplib::Response& res) {

@@ -61,6 +61,9 @@ public:
   ProbeResult check() override {
     http::Request request;
     request.path = m_path;
+    // Only the status matters: a health endpoint that streams (or is a 500 MB download) must
+    // not be read to its end, nor into memory.
+    request.max_body = k_probe_body_limit;
     try {
       http::Response response = m_client.send(request);
       if (response.status >= 200 && response.status < 400) {

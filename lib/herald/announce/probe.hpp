@@ -4,6 +4,7 @@
 #include "herald/core/stop.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,8 +43,13 @@ struct ProbeSettings {
 ProbeSettings parse_probe_settings(std::string_view interval, std::string_view timeout, int rise,
                                    int fall);
 
+/// How much of a health endpoint's body an HTTP probe reads before it ends the transfer: only the
+/// status counts.
+inline constexpr std::size_t k_probe_body_limit = 4096;
+
 /// An HTTP(S) GET of `url` through its own herald::http::Client; 2xx and 3xx pass (redirects are
-/// not followed). Any scheme but http/https, or a malformed URL, is Error(usage) naming it.
+/// not followed), and the body is read up to k_probe_body_limit only. Any scheme but http/https,
+/// or a malformed URL, is Error(usage) naming it.
 std::unique_ptr<Probe> make_http_probe(std::string_view url, std::chrono::milliseconds timeout,
                                        const StopToken* stop = nullptr);
 

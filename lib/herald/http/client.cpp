@@ -228,6 +228,7 @@ struct Client::Impl {
   // State of the transfer in progress, read by the callbacks.
   Response* response = nullptr;
   const LineHandler* on_line = nullptr;
+  std::optional<std::size_t> max_body;
   bool status_known = false;
   bool streaming = false;
   bool answered = false;
@@ -399,8 +400,11 @@ struct Client::Impl {
     set_option(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   }
 
-  void reset_transfer(Response& out, const LineHandler* handler) {
+  void reset_transfer(Response& out, const LineHandler* handler,
+                      std::optional<std::size_t> body_limit) {
     out.status = 0;
+    out.truncated = false;
+    max_body = handler == nullptr ? body_limit : std::nullopt;
     out.body.clear();
     out.headers.clear();
     out.headers.reserve(8); // one allocation for the usual handful of response headers
@@ -441,7 +445,14 @@ struct Client::Impl {
     std::size_t length = size * count;
     self->answered = true;
     if (self->on_line == nullptr) {
-      self->response->body.append(data, length);
+      std::string& body = self->response->body;
+      if (self->max_body && body.size() + length > *self->max_body) {
+        body.append(data, *self->max_body - body.size());
+        self->response->truncated = true;
+        self->stopped_by_handler = true; // enough: end the transfer as a handler would
+        return CURL_WRITEFUNC_ERROR;
+      }
+      body.append(data, length);
       return length;
     }
     if (!self->status_known) {
@@ -656,7 +667,7 @@ struct Client::Impl {
     std::size_t count = endpoints.size();
     for (std::size_t attempt = 0; attempt < count; ++attempt) {
       std::size_t index = (current + attempt) % count;
-      reset_transfer(out, handler);
+      reset_transfer(out, handler, request.max_body);
       prepare(request, index);
       CURLcode rc = perform(request, index);
       response = nullptr;

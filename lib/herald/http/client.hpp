@@ -66,6 +66,10 @@ struct Request {
   std::vector<std::string> headers; ///< extra "Name: value" headers
   /// Overrides ClientOptions::request_timeout; zero means no limit (long streams).
   std::optional<std::chrono::milliseconds> timeout;
+  /// send() only: keep at most this many bytes of the body and end the transfer there (the
+  /// connection is closed), so an endpoint that streams forever cannot fill memory; the response
+  /// is returned with `truncated` set. nullopt: read the whole body.
+  std::optional<std::size_t> max_body;
 };
 
 /// A response. Any HTTP status is a response, not an error: callers decide what 404 means.
@@ -74,6 +78,7 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased
   std::string endpoint;                                     ///< Endpoint::str() that answered
+  bool truncated = false; ///< the body was cut at Request::max_body
 
   /// The first header called `name` (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;
