@@ -1,0 +1,28 @@
+// etcd v3's JSON gateway answers: every decoder on the same body, and the body's lines as watch
+// stream messages.
+#include "herald/registry/etcd3/etcd3_json.hpp"
+
+#include "fuzz.hpp"
+
+using namespace herald::registry::etcd3;
+
+HERALD_FUZZ_TARGET(etcd3_json) {
+  std::string_view text = herald::fuzz::text_of(data, size);
+  herald::fuzz::expect_data_errors([&] {
+    nlohmann::json body = parse_body(text, "a fuzzed request");
+    herald::fuzz::expect_data_errors([&] { parse_range(body); });
+    herald::fuzz::expect_data_errors([&] { parse_delete(body); });
+    herald::fuzz::expect_data_errors([&] { parse_txn(body); });
+    herald::fuzz::expect_data_errors([&] { parse_lease_grant(body); });
+    herald::fuzz::expect_data_errors([&] { parse_keepalive(body); });
+    herald::fuzz::expect_data_errors([&] { parse_time_to_live(body); });
+    herald::fuzz::expect_data_errors([&] { parse_authenticate(body); });
+    herald::fuzz::expect_data_errors([&] { header_revision(body); });
+  });
+  herald::fuzz::for_each_line(text, [](std::string_view line) {
+    herald::fuzz::expect_data_errors([&] { parse_watch_message(line); });
+  });
+  parse_gateway_error(text);
+  gateway_prefix_for_version(text);
+  return 0;
+}
