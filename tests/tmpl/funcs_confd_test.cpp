@@ -140,6 +140,24 @@ TEST_CASE("json and jsonArray refuse nesting beyond the depth limit instead of c
             .find("exceeded max depth") != std::string::npos);
 }
 
+TEST_CASE("functions refuse to build strings and lists past their limits") {
+  // A few bytes of template would otherwise ask for gigabytes (found by the template fuzzer's
+  // kind of input: replace "" / join / split / printf widths).
+  CHECK(render("{{len (replace (printf \"%0999999d\" 0) \"\" (printf \"%0999d\" 0) -1)}}")
+            .find("error calling replace: the result would be longer than 64 MiB") !=
+        std::string::npos);
+  CHECK(render("{{len (join (split (printf \"%0999999d\" 0) \"\") (printf \"%0999d\" 0))}}")
+            .find("error calling join: the result would be longer than 64 MiB") !=
+        std::string::npos);
+  CHECK(render("{{len (split (replace (printf \"%0999999d\" 0) \"0\" \"00\" -1) \"\")}}")
+            .find("error calling split: more than 1048576 parts") != std::string::npos);
+  CHECK(render("{{$f := replace (printf \"%070d\" 0) \"0\" \"%[1]0999999d\" -1}}"
+               "{{len (printf $f 1)}}")
+            .find("error calling printf: the formatted text is longer than 64 MiB") !=
+        std::string::npos);
+  CHECK(render("{{len (replace (printf \"%0999999d\" 0) \"0\" \"00\" -1)}}") == "1999998");
+}
+
 TEST_CASE("confd sorting functions reverse and sort in place as confd does") {
   CHECK(render("{{reverse (getvs \"/s/*\")}} {{reverse (gets \"/s/*\")}}") ==
         "[dd ccc b aaaaa] [{/s/alpha aaaaa} {/s/b b} {/s/cc ccc} {/s/dddd dd}]");

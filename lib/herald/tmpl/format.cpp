@@ -2,6 +2,7 @@
 
 #include "herald/tmpl/go_strconv.hpp"
 #include "herald/tmpl/go_time.hpp"
+#include "herald/tmpl/limits.hpp"
 
 #include <cstdint>
 
@@ -843,6 +844,11 @@ void Printer::do_printf(std::string_view format, std::span<const Value> a) {
   };
 
   for (std::size_t i = 0; i < end;) {
+    if (m_buf.size() > k_max_string_size) {
+      // Each verb may pad to a million columns: a long format would otherwise take gigabytes.
+      throw std::runtime_error("the formatted text is longer than " +
+                               std::to_string(k_max_string_size >> 20) + " MiB");
+    }
     good_arg_num = true;
     std::size_t lasti = i;
     while (i < end && format[i] != '%') {

@@ -9,6 +9,7 @@
 #include "herald/tmpl/go_sort.hpp"
 #include "herald/tmpl/go_strconv.hpp"
 #include "herald/tmpl/go_time.hpp"
+#include "herald/tmpl/limits.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -50,14 +51,20 @@ std::string num_error(std::string_view fn, std::string_view num, go::NumError er
 // strings.Split: sep "" splits into UTF-8 sequences.
 Value split(std::string_view s, std::string_view sep) {
   std::vector<Value> parts;
+  auto add = [&](auto&&... part) {
+    if (parts.size() == k_max_list_length) {
+      fail("more than " + std::to_string(k_max_list_length) + " parts");
+    }
+    parts.emplace_back(std::forward<decltype(part)>(part)...);
+  };
   if (sep.empty()) {
     while (!s.empty()) {
       std::size_t size = 1;
       char32_t r = go::decode_rune(s, size);
       if (r == go::k_rune_error && size == 1) {
-        parts.emplace_back(std::string("\xEF\xBF\xBD"));
+        add(std::string("\xEF\xBF\xBD"));
       } else {
-        parts.emplace_back(s.substr(0, size));
+        add(s.substr(0, size));
       }
       s.remove_prefix(size);
     }
@@ -66,10 +73,10 @@ Value split(std::string_view s, std::string_view sep) {
   for (;;) {
     auto i = s.find(sep);
     if (i == std::string_view::npos) {
-      parts.emplace_back(s);
+      add(s);
       break;
     }
-    parts.emplace_back(s.substr(0, i));
+    add(s.substr(0, i));
     s.remove_prefix(i + sep.size());
   }
   return Value::list(std::move(parts), "[]string");
@@ -95,6 +102,11 @@ std::string replace(std::string_view s, std::string_view old_s, std::string_view
   }
   if (n < 0 || static_cast<std::size_t>(n) > count) {
     n = static_cast<std::int64_t>(count);
+  }
+  if (new_s.size() > old_s.size() &&
+      (new_s.size() - old_s.size()) > (k_max_string_size - std::min(s.size(), k_max_string_size)) /
+                                          static_cast<std::size_t>(n)) {
+    fail("the result would be longer than " + std::to_string(k_max_string_size >> 20) + " MiB");
   }
   std::string out;
   std::size_t start = 0;
@@ -320,6 +332,14 @@ void add_confd_funcs(FuncMap& m, std::shared_ptr<const KvStore> store) {
   put("split", Function(sig({k_string, k_string}),
                         [](Args a) { return split(a[0].as_string(), a[1].as_string()); }));
   put("join", Function(sig({GoType::named("[]string"), k_string}), [](Args a) {
+        std::size_t size = 0;
+        for (const auto& s : a[0].items()) {
+          size += s.as_string().size() + a[1].as_string().size();
+          if (size > k_max_string_size) {
+            fail("the result would be longer than " + std::to_string(k_max_string_size >> 20) +
+                 " MiB");
+          }
+        }
         std::string out;
         bool first = true;
         for (const auto& s : a[0].items()) {
