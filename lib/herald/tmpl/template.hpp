@@ -124,12 +124,14 @@ using FuncMap = std::map<std::string, Function, std::less<>>;
 /// parser, so a bound turns a hostile or broken template into an error naming its line instead
 /// of a stack overflow. Go stops at 10000 parentheses (on a growable goroutine stack) and has no
 /// bound on control structures.
-inline constexpr int k_max_parse_depth = 1000;
+inline constexpr int k_max_parse_depth = 500;
 
 /// How deeply an execution may nest template calls and control structures together ("exceeded
 /// maximum template depth"): a template calling itself multiplies the nesting of its body. Go
-/// counts only template calls, up to 100000.
-inline constexpr int k_max_exec_depth = 2000;
+/// counts only template calls, up to 100000. Measured with clang -O1 and AddressSanitizer (the
+/// fuzz build) on an 8 MiB stack, a template call and an {{if}} take about 10 KiB: 900 such
+/// pairs overflowed, 700 did not. 500 levels plus 500 parentheses below them fit with room.
+inline constexpr int k_max_exec_depth = 500;
 
 /// The default bound of ExecOptions::max_output: far above any real router config (a
 /// 10 000-app nginx config is about 4 MiB), far below what would exhaust memory.
