@@ -151,7 +151,7 @@ TEST_CASE("functions refuse to build strings and lists past their limits") {
         std::string::npos);
   CHECK(render("{{len (split (replace (printf \"%0999999d\" 0) \"0\" \"00\" -1) \"\")}}")
             .find("error calling split: more than 1048576 parts") != std::string::npos);
-  CHECK(render("{{$f := replace (printf \"%070d\" 0) \"0\" \"%[1]0999999d\" -1}}"
+  CHECK(render("{{$f := replace (printf \"%070d\" 0) \"0\" \"%0999999[1]d\" -1}}"
                "{{len (printf $f 1)}}")
             .find("error calling printf: the formatted text is longer than 64 MiB") !=
         std::string::npos);
