@@ -258,4 +258,14 @@ TEST_CASE("container ports normalise to PORT/PROTO and reject anything else") {
   }
 }
 
+TEST_CASE("an answer with a number out of a double's range is a data error, not a crash") {
+  // Found by the docker_json fuzzer: nlohmann throws out_of_range (not parse_error) for 1e4004,
+  // which escaped every catch and ended the process (in the events thread: std::terminate).
+  for (const char* body : {"1e4004", R"({"Id":"x","State":{"Pid":1e999}})"}) {
+    CAPTURE(body);
+    CHECK_THROWS_WITH_AS(herald::docker::parse_container(body), doctest::Contains("not JSON"),
+                         herald::Error);
+  }
+}
+
 TEST_SUITE_END();

@@ -18,7 +18,8 @@ json parse_json(std::string_view text, std::string_view what) {
   check_json_depth(text, fmt::format("the Docker daemon sent a {}", what));
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double ("1e4004") is out_of_range.
     throw Error(ErrorKind::data,
                 fmt::format("the Docker daemon sent a {} that is not JSON: {}", what, e.what()));
   }
