@@ -272,6 +272,40 @@ TEST_CASE("a dest that exists and is not a regular file is refused and left in p
   CHECK(entries(dir.file("out")) == std::vector<std::string>{"web.conf"});
 }
 
+TEST_CASE("a dest that is a symbolic link: the file it names is replaced and the link stays") {
+  TempDir dir;
+  auto r = make_resource(dir);
+  REQUIRE(::mkdir(dir.file("available").c_str(), 0755) == 0);
+  std::string target = dir.write("available/web.conf", "old\n");
+  REQUIRE(::symlink("../available/web.conf", r.dest.c_str()) == 0);
+  CHECK(install(r, "upstream a {}\n") == InstallOutcome::installed);
+  struct stat link {};
+  REQUIRE(::lstat(r.dest.c_str(), &link) == 0);
+  CHECK(S_ISLNK(link.st_mode));
+  CHECK(read_file(target) == "upstream a {}\n");
+  CHECK(read_file(r.dest) == "upstream a {}\n");
+  CHECK(install(r, "upstream a {}\n") == InstallOutcome::unchanged);
+  CHECK(entries(dir.file("available")) == std::vector<std::string>{"web.conf"}); // no stage
+  CHECK(entries(dir.file("out")) == std::vector<std::string>{"web.conf"});
+}
+
+TEST_CASE("a dest that is a link leading nowhere is refused and left in place") {
+  TempDir dir;
+  auto r = make_resource(dir);
+  REQUIRE(::symlink("missing/web.conf", r.dest.c_str()) == 0);
+  try {
+    install(r, "upstream a {}\n");
+    FAIL("expected an error");
+  } catch (const herald::Error& e) {
+    CHECK(e.kind() == herald::ErrorKind::config);
+    CHECK(std::string(e.what()).find("is a symbolic link to missing/web.conf, which cannot be "
+                                     "followed") != std::string::npos);
+  }
+  struct stat link {};
+  REQUIRE(::lstat(r.dest.c_str(), &link) == 0);
+  CHECK(S_ISLNK(link.st_mode));
+}
+
 TEST_CASE("read_dest refuses a FIFO without blocking on it") {
   TempDir dir;
   std::string fifo = dir.file("fifo");

@@ -289,8 +289,9 @@ TEST_CASE("validate_resource refuses a dest that exists and is not a regular fil
     CHECK(e.kind() == ErrorKind::config);
     CHECK(std::string(e.what()) ==
           "--template web.tmpl: dest " + r.dest +
-              " is a symbolic link to /dev/null, not a regular file: herald only ever replaces "
-              "regular files, so it leaves it alone; name the file itself as dest");
+              " is a symbolic link to /dev/null (a character device), not a regular file: herald "
+              "only ever replaces regular files, so it leaves it alone; name a regular file as "
+              "dest");
   }
   CHECK_NOTHROW(herald::render::validate_resource(r, false)); // --stdout writes no dest
 }

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <limits>
+#include <linux/magic.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 namespace herald::render {
@@ -321,46 +323,107 @@ void reload_or_roll_back(const TemplateResource& resource, const DestState& prev
 
 } // namespace
 
-std::optional<struct stat> stat_dest(const std::string& dest, std::string_view resource_name) {
+namespace {
+
+/// Error(config) for a dest herald leaves alone: `dest` (`link_note` says where a link led) is
+/// `type`, not a regular file.
+[[noreturn]] void refuse_dest(std::string_view resource_name, const std::string& dest,
+                              std::string_view type, std::string_view link_note) {
+  throw Error(ErrorKind::config,
+              fmt::format("{}: dest {} is {}{}, not a regular file: herald only ever replaces "
+                          "regular files, so it leaves it alone; name a regular file as dest",
+                          resource_name, dest, type, link_note));
+}
+
+/// True when `path` lives on a kernel pseudo file system (/proc, /sys): its "regular" files are
+/// the kernel's knobs, never a config to replace.
+bool on_pseudo_file_system(const std::string& path) {
+  struct statfs fs_info {};
+  if (::statfs(path.c_str(), &fs_info) != 0) {
+    return false;
+  }
+  return fs_info.f_type == PROC_SUPER_MAGIC || fs_info.f_type == SYSFS_MAGIC;
+}
+
+/// The file a symbolic link `dest` finally names, refused unless it is a regular file.
+std::string resolve_link(const std::string& dest, std::string_view resource_name) {
+  std::error_code ec;
+  fs::path points_to = fs::read_symlink(dest, ec);
+  std::string named = ec ? std::string("?") : points_to.string();
+  fs::path target = fs::canonical(dest, ec);
+  if (ec) {
+    throw Error(ErrorKind::config,
+                fmt::format("{}: dest {} is a symbolic link to {}, which cannot be followed ({}): "
+                            "create the file it names or name a regular file as dest",
+                            resource_name, dest, named, ec.message()));
+  }
+  struct stat info {};
+  if (::lstat(target.c_str(), &info) != 0) {
+    throw Error(ErrorKind::config,
+                fmt::format("{}: cannot stat {}, the target of dest {}: {}", resource_name,
+                            target.string(), dest, std::strerror(errno)));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    refuse_dest(resource_name, dest, "a symbolic link",
+                fmt::format(" to {} ({})", named, file_type_name(info.st_mode)));
+  }
+  if (on_pseudo_file_system(target.string())) {
+    refuse_dest(resource_name, dest, "a symbolic link",
+                fmt::format(" to {} (a file of the kernel's /proc or /sys)", named));
+  }
+  return target.string();
+}
+
+} // namespace
+
+std::string resolve_dest(const std::string& dest, std::string_view resource_name) {
   struct stat info {};
   if (::lstat(dest.c_str(), &info) != 0) {
+    if (errno == ENOENT) {
+      return dest;
+    }
+    throw Error(ErrorKind::config, fmt::format("{}: cannot stat dest {}: {}", resource_name, dest,
+                                               std::strerror(errno)));
+  }
+  if (S_ISLNK(info.st_mode)) {
+    return resolve_link(dest, resource_name);
+  }
+  if (!S_ISREG(info.st_mode)) {
+    refuse_dest(resource_name, dest, file_type_name(info.st_mode), "");
+  }
+  if (on_pseudo_file_system(dest)) {
+    refuse_dest(resource_name, dest, "a file of the kernel's /proc or /sys", "");
+  }
+  return dest;
+}
+
+std::optional<struct stat> stat_dest(const std::string& dest, std::string_view resource_name) {
+  std::string path = resolve_dest(dest, resource_name);
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) {
     if (errno == ENOENT) {
       return std::nullopt;
     }
     throw Error(ErrorKind::config, fmt::format("{}: cannot stat dest {}: {}", resource_name, dest,
                                                std::strerror(errno)));
   }
-  if (S_ISREG(info.st_mode)) {
-    return info;
+  if (!S_ISREG(info.st_mode)) { // replaced in between
+    refuse_dest(resource_name, dest, file_type_name(info.st_mode), "");
   }
-  std::string target;
-  if (S_ISLNK(info.st_mode)) {
-    std::error_code ec;
-    fs::path points_to = fs::read_symlink(dest, ec);
-    if (!ec) {
-      target = fmt::format(" to {}", points_to.string());
-    }
-  }
-  throw Error(ErrorKind::config,
-              fmt::format("{}: dest {} is {}{}, not a regular file: herald only ever replaces "
-                          "regular files, so it leaves it alone; name the file itself as dest",
-                          resource_name, dest, file_type_name(info.st_mode), target));
+  return info;
 }
 
 std::optional<std::string> read_dest(const std::string& dest) {
   // No size bound: dest is what herald wrote, or what the operator put there.
-  return read_file(dest, std::numeric_limits<std::size_t>::max() / 2, "dest", Links::refuse);
+  return read_file(resolve_dest(dest, "dest"), std::numeric_limits<std::size_t>::max() / 2, "dest",
+                   Links::refuse);
 }
 
-InstallOutcome install(const TemplateResource& resource, std::string_view content,
-                       const InstallOptions& options) {
-  std::string copy(content);
-  InstalledFile none;
-  return install(resource, copy, options, none);
-}
+namespace {
 
-InstallOutcome install(const TemplateResource& resource, std::string& content,
-                       const InstallOptions& options, InstalledFile& installed) {
+/// install() once dest is known to be a regular file or absent.
+InstallOutcome install_at(const TemplateResource& resource, std::string& content,
+                          const InstallOptions& options, InstalledFile& installed) {
   DestState previous = read_dest_state(resource, &installed);
   installed.info.reset(); // until dest is known again below
   InstallOutcome outcome = InstallOutcome::installed;
@@ -388,6 +451,30 @@ InstallOutcome install(const TemplateResource& resource, std::string& content,
     content = std::move(*previous.content);
   }
   return outcome;
+}
+
+} // namespace
+
+InstallOutcome install(const TemplateResource& resource, std::string_view content,
+                       const InstallOptions& options) {
+  std::string copy(content);
+  InstalledFile none;
+  return install(resource, copy, options, none);
+}
+
+InstallOutcome install(const TemplateResource& resource, std::string& content,
+                       const InstallOptions& options, InstalledFile& installed) {
+  std::string target = resolve_dest(resource.dest, resource.name);
+  if (target != resource.dest) {
+    // A link (sites-enabled/x -> sites-available/x) stays a link: the file it names is replaced,
+    // staged beside it so the rename stays on one file system.
+    spdlog::debug("{}: dest {} is a link to {}: installing there", resource.name, resource.dest,
+                  target);
+    TemplateResource through_link = resource;
+    through_link.dest = std::move(target);
+    return install_at(through_link, content, options, installed);
+  }
+  return install_at(resource, content, options, installed);
 }
 
 } // namespace herald::render

@@ -35,13 +35,20 @@ struct InstalledFile {
   std::optional<struct stat> info; ///< dest right after; any other write changes its ctime
 };
 
-/// dest's lstat(), or nullopt when it does not exist. Error(config) naming `resource_name` when
-/// it exists and is not a regular file (a device node such as /dev/null, a FIFO, a directory, a
-/// symbolic link, say into /proc): herald never replaces one.
+/// The file an install of `dest` replaces: dest itself, or, when dest is a symbolic link
+/// (sites-enabled/x -> ../sites-available/x), the regular file it finally names, so the link
+/// stays a link. Error(config) naming `resource_name` when dest, or what it links to, exists and
+/// is not a regular file (a device node such as /dev/null, a FIFO, a directory, a file of /proc
+/// or /sys), or when a link leads nowhere: herald never replaces one.
+std::string resolve_dest(const std::string& dest, std::string_view resource_name);
+
+/// The stat() of the file resolve_dest() names, or nullopt when it does not exist; refused as
+/// resolve_dest() refuses.
 std::optional<struct stat> stat_dest(const std::string& dest, std::string_view resource_name);
 
-/// dest's current content, or nullopt when it does not exist. Error(config) when it exists but
-/// cannot be read or is not a regular file (it is never opened then: a FIFO would block).
+/// dest's current content (through a link, as resolve_dest()), or nullopt when it does not exist.
+/// Error(config) when it exists but cannot be read or is not a regular file (it is never opened
+/// then: a FIFO would block).
 std::optional<std::string> read_dest(const std::string& dest);
 
 /// Installs `content` at resource.dest as confd's sync() does, one step each:
@@ -50,8 +57,9 @@ std::optional<std::string> read_dest(const std::string& dest);
 /// over dest (atomic) -> run reload_cmd. Any failure before the rename leaves dest byte-for-byte
 /// as it was and removes the stage file. When reload_cmd fails, the previous dest (kept until
 /// the reload succeeded) is put back and reload_cmd runs again so the service keeps serving;
-/// then Error(failed) reports the first failure with the command's output. A dest that exists
-/// and is not a regular file is refused (stat_dest()).
+/// then Error(failed) reports the first failure with the command's output. A dest that is a
+/// link is followed and the file it names replaced; one that exists and is not a regular file is
+/// refused (resolve_dest()).
 InstallOutcome install(const TemplateResource& resource, std::string_view content,
                        const InstallOptions& options = {});
 

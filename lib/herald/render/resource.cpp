@@ -414,7 +414,7 @@ void validate_resource(const TemplateResource& resource, bool installs) {
     throw Error(ErrorKind::config, fmt::format("{}: dest {} is a directory: name the file to write",
                                                resource.name, resource.dest));
   }
-  stat_dest(resource.dest, resource.name); // a device, FIFO or link is refused now, not later
+  stat_dest(resource.dest, resource.name); // a device, a FIFO or a bad link is refused now
   if (resource.check_cmd) {
     require_executable(*resource.check_cmd, fmt::format("check_cmd of {}", resource.name));
   }
