@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 namespace herald::fuzz {
@@ -23,6 +25,13 @@ bool register_target(const char* name, Target target);
 /// The fuzzer's bytes as text.
 inline std::string_view text_of(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
+}
+
+/// Fails the run (libFuzzer reports the input; the replay test sees the process end) when a
+/// property a harness checks does not hold.
+[[noreturn]] inline void property_failed(const char* what, const char* file, int line) {
+  std::fprintf(stderr, "%s:%d: fuzz property failed: %s\n", file, line, what);
+  std::abort();
 }
 
 /// Runs `decode`, swallowing herald::Error: the documented answer to malformed input.
@@ -46,6 +55,10 @@ template <typename Each> void for_each_line(std::string_view text, Each&& each) 
 }
 
 } // namespace herald::fuzz
+
+/// Checks a property of what a harness decoded, rendered or parsed: a failure aborts the run.
+#define HERALD_FUZZ_CHECK(condition)                                                               \
+  ((condition) ? (void)0 : herald::fuzz::property_failed(#condition, __FILE__, __LINE__))
 
 /// Opens a harness body taking `data` and `size`. In the fuzz build (clang, -fsanitize=fuzzer)
 /// it is LLVMFuzzerTestOneInput; in the unit tests (HERALD_FUZZ_REPLAY) every harness is linked

@@ -52,7 +52,8 @@ HERALD_FUZZ_TARGET(template) {
     ExecOptions options;
     options.max_output = 1 << 20; // the product's limits, scaled to a fuzzer's pace
     options.max_steps = 2'000'000;
-    templ.execute(Value(), options);
+    std::string out = templ.execute(Value(), options);
+    HERALD_FUZZ_CHECK(out.size() <= options.max_output); // the output cap holds
   });
   return 0;
 }

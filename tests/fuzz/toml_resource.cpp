@@ -13,7 +13,10 @@ HERALD_FUZZ_TARGET(toml_resource) {
   } quiet;
   std::string_view text = herald::fuzz::text_of(data, size);
   herald::fuzz::expect_data_errors([&] {
-    herald::render::parse_resource_toml(text, "conf.d/fuzz.toml", "/etc/confd/templates");
+    auto resource =
+        herald::render::parse_resource_toml(text, "conf.d/fuzz.toml", "/etc/confd/templates");
+    // A mode that got through is a plain permission mode: no setuid, setgid or sticky bit.
+    HERALD_FUZZ_CHECK(!resource.mode || (*resource.mode & ~mode_t{0777}) == 0);
   });
   return 0;
 }
