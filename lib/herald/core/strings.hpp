@@ -30,4 +30,7 @@ std::optional<std::string> read_env_file_value(const std::string& path, std::str
 /// The environment variable `name` when set and non-empty.
 std::optional<std::string> getenv_nonempty(const char* name);
 
+/// The value of the hex digit `c` (either case), or -1 when it is none.
+int hex_digit_value(char c) noexcept;
+
 } // namespace herald
