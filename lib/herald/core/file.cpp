@@ -7,26 +7,25 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace herald {
 
+namespace fs = std::filesystem;
+
 namespace {
 
-/// Closes a descriptor on every path.
-class OpenFile {
-public:
-  explicit OpenFile(int fd) : m_fd(fd) {}
-  ~OpenFile() { ::close(m_fd); }
-  OpenFile(const OpenFile&) = delete;
-  OpenFile& operator=(const OpenFile&) = delete;
-  int get() const { return m_fd; }
+std::string directory_of(const std::string& dest) {
+  fs::path parent = fs::path(dest).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
 
-private:
-  int m_fd;
-};
+std::string prefixed(const std::string& label, const std::string& message) {
+  return label.empty() ? message : label + ": " + message;
+}
 
 [[noreturn]] void not_regular(std::string_view what, const std::string& path, mode_t mode) {
   throw Error(ErrorKind::config,
@@ -36,6 +35,18 @@ private:
 }
 
 } // namespace
+
+FileDescriptor::~FileDescriptor() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+int FileDescriptor::close() {
+  int rc = ::close(m_fd);
+  m_fd = -1;
+  return rc;
+}
 
 const char* file_type_name(mode_t mode) {
   if (S_ISREG(mode)) {
@@ -81,7 +92,7 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_si
     throw Error(ErrorKind::config,
                 fmt::format("{}: cannot read {}: {}", what, path, std::strerror(err)));
   }
-  OpenFile file(fd);
+  FileDescriptor file(fd);
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     throw Error(ErrorKind::config,
@@ -126,6 +137,88 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_si
   }
   out.resize(used);
   return out;
+}
+
+StagedFile::StagedFile(std::string dest, std::string_view content, const FileAttributes& attributes,
+                       std::string label)
+    : m_dest(std::move(dest)), m_label(std::move(label)) {
+  std::string templ = (fs::path(directory_of(m_dest)) /
+                       ("." + fs::path(m_dest).filename().string() + ".herald-XXXXXX"))
+                          .string();
+  int fd = ::mkostemp(templ.data(), O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      throw Error(
+          ErrorKind::config,
+          prefixed(m_label, fmt::format("the directory of dest {} does not exist: create {} "
+                                        "or fix dest",
+                                        m_dest, directory_of(m_dest))));
+    }
+    throw Error(err == EACCES || err == EROFS || err == EPERM ? ErrorKind::config
+                                                              : ErrorKind::temporary,
+                prefixed(m_label, fmt::format("cannot create a temp file beside {}: {}", m_dest,
+                                              std::strerror(err))));
+  }
+  m_path = templ;
+  FileDescriptor file(fd);
+  // A constructor that throws runs no destructor: the temp file is removed here on that path.
+  auto fail = [&](const char* step) {
+    int err = errno;
+    ::unlink(m_path.c_str());
+    throw Error(
+        err == ENOSPC || err == EIO ? ErrorKind::temporary : ErrorKind::config,
+        prefixed(m_label, fmt::format("cannot {} {}: {}", step, m_path, std::strerror(err))));
+  };
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail("write");
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, attributes.mode) != 0) {
+    fail("set the mode of");
+  }
+  if (attributes.uid || attributes.gid) {
+    uid_t uid = attributes.uid.value_or(static_cast<uid_t>(-1));
+    gid_t gid = attributes.gid.value_or(static_cast<gid_t>(-1));
+    if (::fchown(fd, uid, gid) != 0) {
+      fail("set the owner of");
+    }
+  }
+  if (::fsync(fd) != 0) {
+    fail("fsync");
+  }
+  if (file.close() != 0) {
+    fail("close");
+  }
+}
+
+StagedFile::~StagedFile() {
+  if (!m_path.empty()) {
+    ::unlink(m_path.c_str());
+  }
+}
+
+StagedFile::StagedFile(StagedFile&& other) noexcept
+    : m_dest(std::move(other.m_dest)), m_label(std::move(other.m_label)),
+      m_path(std::move(other.m_path)) {
+  other.m_path.clear();
+}
+
+void StagedFile::commit() {
+  if (::rename(m_path.c_str(), m_dest.c_str()) != 0) {
+    int err = errno;
+    throw Error(ErrorKind::config,
+                prefixed(m_label, fmt::format("cannot rename {} over {}: {}", m_path, m_dest,
+                                              std::strerror(err))));
+  }
+  m_path.clear();
 }
 
 } // namespace herald

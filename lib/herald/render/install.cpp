@@ -22,157 +22,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A file descriptor closed on destruction.
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : m_fd(fd) {}
-  ~FileDescriptor() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return m_fd; }
-  /// Closes now, reporting the error close() may carry for a written file.
-  int close() {
-    int rc = ::close(m_fd);
-    m_fd = -1;
-    return rc;
-  }
-
-private:
-  int m_fd;
-};
-
 /// What dest looks like before the install: its bytes and its mode/owner, kept so a failed
 /// reload can put it back exactly.
 struct DestState {
   std::optional<std::string> content;
   std::optional<struct stat> info;
 };
-
-/// Mode and owner a staged file gets.
-struct FileAttributes {
-  mode_t mode = 0644;
-  std::optional<uid_t> uid;
-  std::optional<gid_t> gid;
-};
-
-std::string dest_dir(const std::string& dest) {
-  fs::path parent = fs::path(dest).parent_path();
-  return parent.empty() ? std::string(".") : parent.string();
-}
-
-/// A file path removed on destruction unless released: a member, so that it also cleans up when
-/// the constructor of its owner throws (a destructor of the owner itself would not run).
-class RemoveOnExit {
-public:
-  RemoveOnExit() = default;
-  ~RemoveOnExit() {
-    if (!m_path.empty()) {
-      ::unlink(m_path.c_str());
-    }
-  }
-  RemoveOnExit(const RemoveOnExit&) = delete;
-  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
-
-  void hold(std::string path) { m_path = std::move(path); }
-  void release() { m_path.clear(); }
-  const std::string& path() const { return m_path; }
-
-private:
-  std::string m_path;
-};
-
-/// A temp file beside dest, removed on every path unless it was renamed over dest.
-class StageFile {
-public:
-  StageFile(const std::string& dest, std::string_view content, const FileAttributes& attributes,
-            std::string_view resource_name);
-  StageFile(const StageFile&) = delete;
-  StageFile& operator=(const StageFile&) = delete;
-
-  const std::string& path() const { return m_file.path(); }
-
-  /// Renames the stage file over `dest` (atomic on one filesystem).
-  void commit(const std::string& dest, std::string_view resource_name);
-
-private:
-  RemoveOnExit m_file;
-};
-
-StageFile::StageFile(const std::string& dest, std::string_view content,
-                     const FileAttributes& attributes, std::string_view resource_name) {
-  // Same directory as dest so the rename is atomic; a leading dot keeps it out of globs such
-  // as nginx's `include conf.d/*.conf` while it exists.
-  std::string templ =
-      (fs::path(dest_dir(dest)) / ("." + fs::path(dest).filename().string() + ".herald-XXXXXX"))
-          .string();
-  int fd = ::mkostemp(templ.data(), O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      throw Error(ErrorKind::config,
-                  fmt::format("{}: the directory of dest {} does not exist: create {} or fix "
-                              "dest",
-                              resource_name, dest, dest_dir(dest)));
-    }
-    throw Error(err == EACCES || err == EROFS || err == EPERM ? ErrorKind::config
-                                                              : ErrorKind::temporary,
-                fmt::format("{}: cannot create a temp file beside {}: {}", resource_name, dest,
-                            std::strerror(err)));
-  }
-  m_file.hold(templ);
-  FileDescriptor file(fd);
-  auto fail = [&](const char* step) {
-    int err = errno;
-    throw Error(
-        err == ENOSPC || err == EIO ? ErrorKind::temporary : ErrorKind::config,
-        fmt::format("{}: cannot {} {}: {}", resource_name, step, path(), std::strerror(err)));
-  };
-  std::size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      fail("write");
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd, attributes.mode) != 0) {
-    fail("set the mode of");
-  }
-  if (attributes.uid || attributes.gid) {
-    uid_t uid = attributes.uid.value_or(static_cast<uid_t>(-1));
-    gid_t gid = attributes.gid.value_or(static_cast<gid_t>(-1));
-    if (::fchown(fd, uid, gid) != 0) {
-      fail("set the owner of");
-    }
-  }
-  if (::fsync(fd) != 0) {
-    fail("fsync");
-  }
-  if (file.close() != 0) {
-    fail("close");
-  }
-}
-
-void StageFile::commit(const std::string& dest, std::string_view resource_name) {
-  if (::rename(path().c_str(), dest.c_str()) != 0) {
-    int err = errno;
-    throw Error(ErrorKind::config, fmt::format("{}: cannot rename {} over {}: {}", resource_name,
-                                               path(), dest, std::strerror(err)));
-  }
-  m_file.release();
-  // No fsync of the directory, as consul-template: the stage file was fsynced before the rename,
-  // so after a crash dest is either the previous complete config or the new one, never a torn
-  // file. Losing the rename only leaves the previous config, which the next render (every start
-  // of render renders everything) replaces. The directory fsync cost a journal commit per change
-  // in --watch, on the path to the next change.
-}
 
 /// True when `a` and `b` are the same file, unchanged in between (rename and every write change
 /// the ctime, which no one can set back).
@@ -240,7 +95,7 @@ std::string stop_reason(const StopToken& stop) {
 }
 
 /// Runs check_cmd on the staged file; throws Error(failed) when it rejects it.
-void check_stage_file(const TemplateResource& resource, const StageFile& stage,
+void check_stage_file(const TemplateResource& resource, const StagedFile& stage,
                       const InstallOptions& options) {
   if (!resource.check_cmd) {
     return;
@@ -288,8 +143,8 @@ void restore_previous(const TemplateResource& resource, const DestState& previou
     attributes.uid = previous.info->st_uid;
     attributes.gid = previous.info->st_gid;
   }
-  StageFile stage(resource.dest, *previous.content, attributes, resource.name);
-  stage.commit(resource.dest, resource.name);
+  StagedFile stage(resource.dest, *previous.content, attributes, resource.name);
+  stage.commit();
 }
 
 /// Runs reload_cmd; when it fails, restores the previous config, reloads again and throws.
@@ -431,7 +286,7 @@ InstallOutcome install_at(const TemplateResource& resource, std::string& content
     spdlog::debug("{}: {} is up to date", resource.name, resource.dest);
     outcome = InstallOutcome::unchanged;
   } else {
-    StageFile stage(resource.dest, content, stage_attributes(resource, previous), resource.name);
+    StagedFile stage(resource.dest, content, stage_attributes(resource, previous), resource.name);
     check_stage_file(resource, stage, options);
     if (options.stop != nullptr && options.stop->requested()) {
       throw Error(ErrorKind::cancelled,
@@ -439,7 +294,7 @@ InstallOutcome install_at(const TemplateResource& resource, std::string& content
                               "unchanged",
                               resource.name, stop_reason(*options.stop), resource.dest));
     }
-    stage.commit(resource.dest, resource.name);
+    stage.commit();
     reload_or_roll_back(resource, previous, options);
   }
   struct stat now {};
