@@ -128,6 +128,13 @@ TEST_CASE("an http probe with another scheme than http or https is a usage error
         "HTTPS://example.invalid/health");
 }
 
+TEST_CASE("a --check-http path is checked at the announced address, a URL as it is") {
+  CHECK(check_url_for("/health", HostPort{"10.0.0.5", 32768}) == "http://10.0.0.5:32768/health");
+  CHECK(check_url_for("/", HostPort{"::1", 80}) == "http://[::1]:80/");
+  CHECK(check_url_for("https://example.com/up", HostPort{"10.0.0.5", 1}) ==
+        "https://example.com/up");
+}
+
 TEST_CASE("an http probe passes on 2xx and 3xx and fails on 5xx or a closed port") {
   HealthServer server;
   auto probe = make_http_probe(server.url(), 1s);

@@ -140,12 +140,20 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
                                                             opts.rise, opts.fall);
   }
   StopToken stop;
-  std::unique_ptr<announce::Probe> probe;
-  if (!opts.check_http.empty()) {
-    probe = announce::make_http_probe(opts.check_http, sidekick_options.probe.timeout, &stop);
-  } else if (!opts.check_tcp.empty()) {
-    probe = announce::make_tcp_probe(opts.check_tcp, sidekick_options.probe.timeout, &stop);
-  }
+  // A --check-http path ("/health") is checked at the announced address, known only later (from
+  // the container, or from --host/COREOS_PRIVATE_IPV4); its form is checked here all the same.
+  auto make_probe =
+      [http = opts.check_http, tcp = opts.check_tcp, timeout = sidekick_options.probe.timeout](
+          const HostPort& address, const StopToken* token) -> std::unique_ptr<announce::Probe> {
+    if (!http.empty()) {
+      return announce::make_http_probe(announce::check_url_for(http, address), timeout, token);
+    }
+    if (!tcp.empty()) {
+      return announce::make_tcp_probe(tcp, timeout, token);
+    }
+    return nullptr;
+  };
+  make_probe(HostPort{"127.0.0.1", 80}, &stop);
   sidekick_options.refresh = timing.refresh;
   registry::Opener opener = cli::registry_opener(global);
 
@@ -165,13 +173,10 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
       return announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
     };
     container.registry = opener;
-    if (probe) {
-      container.make_probe =
-          [opts, timeout = sidekick_options.probe.timeout](const StopToken& generation) {
-            return !opts.check_http.empty()
-                       ? announce::make_http_probe(opts.check_http, timeout, &generation)
-                       : announce::make_tcp_probe(opts.check_tcp, timeout, &generation);
-          };
+    if (probing) {
+      container.make_probe = [make_probe](const HostPort& address, const StopToken& generation) {
+        return make_probe(address, &generation);
+      };
     }
     install_stop_signals(stop);
     docker::ClientOptions docker_options;
@@ -186,6 +191,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
   }
 
   HostPort address = announce::resolve_address(opts.address, name);
+  std::unique_ptr<announce::Probe> probe = make_probe(address, &stop);
   sidekick_options.registration =
       announce::make_registration(name, key, address, format, opts.tags, meta, timing.ttl);
   install_stop_signals(stop);
@@ -291,7 +297,9 @@ Command add_announce(CLI::App& app, const cli::GlobalOptions& global) {
 
   auto* health = "Health check (the key is withdrawn while it fails)";
   auto* http =
-      cmd->add_option("--check-http", opts->check_http, "GET this http(s) URL; 2xx and 3xx pass")
+      cmd->add_option("--check-http", opts->check_http,
+                      "GET this http(s) URL, or this path (/health) at the announced address; "
+                      "2xx and 3xx pass")
           ->group(health);
   auto* tcp =
       cmd->add_option("--check-tcp", opts->check_tcp, "Connect to this HOST:PORT")->group(health);

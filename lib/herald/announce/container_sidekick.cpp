@@ -264,7 +264,7 @@ void ContainerSidekick::run() {
     std::unique_ptr<registry::Registry> registry = m_options.registry.open(*generation);
     Sidekick sidekick(*registry, options, *generation);
     if (m_options.make_probe) {
-      sidekick.set_probe(m_options.make_probe(*generation));
+      sidekick.set_probe(m_options.make_probe(address, *generation));
     }
     if (m_options.once) {
       sidekick.register_once();

@@ -35,8 +35,8 @@ struct ContainerSidekickOptions {
   /// Opens the registry of each announcement, bound to a token fired when it ends, and the one
   /// that deregisters after the stop (see Sidekick::set_cleanup).
   registry::Opener registry;
-  /// Makes the health probe of one announcement (empty = no probe).
-  std::function<std::unique_ptr<Probe>(const StopToken& stop)> make_probe;
+  /// Makes the health probe of one announcement at its address (empty = no probe).
+  std::function<std::unique_ptr<Probe>(const HostPort& address, const StopToken& stop)> make_probe;
 };
 
 /// Announces the host port a container publishes: waits until the container runs, reads the

@@ -215,6 +215,13 @@ ProbeSettings parse_probe_settings(std::string_view interval, std::string_view t
   return settings;
 }
 
+std::string check_url_for(std::string_view check, const HostPort& address) {
+  if (check.starts_with('/')) {
+    return "http://" + address.str() + std::string(check);
+  }
+  return std::string(check);
+}
+
 std::unique_ptr<Probe> make_http_probe(std::string_view url, std::chrono::milliseconds timeout,
                                        const StopToken* stop) {
   auto sep = url.find("://");

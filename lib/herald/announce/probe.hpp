@@ -47,6 +47,11 @@ ProbeSettings parse_probe_settings(std::string_view interval, std::string_view t
 /// status counts.
 inline constexpr std::size_t k_probe_body_limit = 4096;
 
+/// The URL --check-http means for an instance announced at `address`: `check` itself when it is
+/// a URL, or http://ADDRESS`check` when it is a path ("/health"), so that a sidekick whose port
+/// is only known at run time (Docker publishes it) checks what it announces.
+std::string check_url_for(std::string_view check, const HostPort& address);
+
 /// An HTTP(S) GET of `url` through its own herald::http::Client; 2xx and 3xx pass (redirects are
 /// not followed), and the body is read up to k_probe_body_limit only. Any scheme but http/https,
 /// or a malformed URL, is Error(usage) naming it.
