@@ -8,6 +8,10 @@ std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global) {
   all.push_back(add_deregister(app, global));
   all.push_back(add_render(app, global));
   all.push_back(add_route_ls(app, global));
+  CLI::App* unit = add_unit(app);
+  for (Command& command : add_unit_gen(unit)) {
+    all.push_back(std::move(command));
+  }
   all.push_back(add_completion(app, global));
   return all;
 }

@@ -30,6 +30,15 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global);
 /// `herald route ls [APP...]`: the instances the router sees, as a table, JSON or YAML.
 Command add_route_ls(CLI::App& app, const cli::GlobalOptions& global);
 
+/// `herald unit`: the parent of the unit commands (it requires one). Each child is added onto the
+/// returned parent by its own add_unit_<name>(CLI::App* unit, ...), in its own file.
+CLI::App* add_unit(CLI::App& app);
+
+/// `herald unit gen APP | router | launcher`: units rendered from the unit templates, written
+/// into a directory or printed. Returns the router and launcher commands before the APP form
+/// (the parent `gen` is parsed along with them).
+std::vector<Command> add_unit_gen(CLI::App* unit);
+
 /// Every command of herald, wired onto `app`. Options structs are owned by the closures.
 std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);
 

@@ -1,0 +1,470 @@
+#include "herald/units/generate.hpp"
+
+#include "herald/core/error.hpp"
+#include "herald/core/file.hpp"
+#include "herald/core/name.hpp"
+#include "herald/install_paths.hpp"
+#include "herald/units/quote.hpp"
+#include "herald/units/unit_name.hpp"
+#include "herald/version.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <fmt/format.h>
+
+namespace herald::units {
+
+namespace {
+
+using tmpl::Entries;
+using tmpl::Value;
+
+[[noreturn]] void invalid(std::string_view what, std::string_view value, std::string_view rule) {
+  throw Error(ErrorKind::usage, fmt::format("invalid {} {:?}: {}", what, std::string(value), rule));
+}
+
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+bool all_of(std::string_view text, auto&& allowed) {
+  return std::all_of(text.begin(), text.end(), allowed);
+}
+
+/// A DNS label of lower-case letters, digits and '-': the app name reaches unit names, container
+/// names, registry keys and host names, and is valid in all of them.
+void check_app_name(std::string_view app) {
+  bool ok = !app.empty() && app.size() <= 63 && is_lower_alnum(app.front()) &&
+            is_lower_alnum(app.back()) &&
+            all_of(app, [](char c) { return is_lower_alnum(c) || c == '-'; });
+  if (!ok) {
+    invalid("app name", app,
+            "use lower-case letters, digits and '-' (a DNS label: at most 63, starting and "
+            "ending with a letter or digit)");
+  }
+}
+
+void check_image(std::string_view image) {
+  bool ok =
+      !image.empty() && image.size() <= 255 && is_alnum(image.front()) && is_alnum(image.back()) &&
+      image.find("//") == std::string_view::npos && all_of(image, [](char c) {
+        return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
+      });
+  if (!ok) {
+    invalid("image", image,
+            "expected a Docker image reference such as nginx:1.25, "
+            "registry.example.com:5000/team/web:v2 or busybox@sha256:HEX");
+  }
+}
+
+void check_dns_name(std::string_view what, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 253;
+  std::size_t start = 0;
+  while (ok && start <= name.size()) {
+    std::size_t dot = name.find('.', start);
+    std::string_view label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    ok = !label.empty() && label.size() <= 63 && is_alnum(label.front()) &&
+         is_alnum(label.back()) && all_of(label, [](char c) { return is_alnum(c) || c == '-'; });
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    start = dot + 1;
+  }
+  if (!ok) {
+    invalid(what, name, "expected a DNS name such as example.com");
+  }
+}
+
+/// An absolute URL path made of unreserved characters (and, with `query`, a query string).
+void check_url_path(std::string_view what, std::string_view path, bool query) {
+  bool ok = path.starts_with('/') && path.size() <= 1024 &&
+            path.find("//") == std::string_view::npos &&
+            path.find("/../") == std::string_view::npos && !path.ends_with("/..") &&
+            all_of(path, [&](char c) {
+              return is_alnum(c) || c == '.' || c == '_' || c == '~' || c == '/' || c == '-' ||
+                     (query && (c == '?' || c == '=' || c == '&'));
+            });
+  if (!ok) {
+    invalid(what, path,
+            query ? "expected a path such as /health or /status?full=1 (letters, digits and "
+                    "._~/- ?=&)"
+                  : "expected a path such as /shop (letters, digits and ._~/-)");
+  }
+}
+
+/// A path on the target machines (a binary, a file herald reads).
+void check_host_path(std::string_view what, std::string_view path) {
+  bool ok = path.starts_with('/') && path.size() <= 1024 && all_of(path, [](char c) {
+              return is_alnum(c) || c == '.' || c == '_' || c == '/' || c == '-' || c == '+';
+            });
+  if (!ok) {
+    invalid(what, path,
+            "expected an absolute path of letters, digits and ._/-+ such as /opt/bin/herald");
+  }
+}
+
+std::vector<std::string> checked_metadata(const std::vector<std::string>& metadata) {
+  for (const std::string& item : metadata) {
+    std::size_t equals = item.find('=');
+    auto value_char = [](char c) {
+      return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
+    };
+    bool ok = equals != std::string::npos && equals > 0 && equals + 1 < item.size() &&
+              all_of(std::string_view(item).substr(0, equals), value_char) &&
+              all_of(std::string_view(item).substr(equals + 1), value_char);
+    if (!ok) {
+      invalid("metadata", item, "expected KEY=VALUE such as role=web");
+    }
+  }
+  return metadata;
+}
+
+void check_host_ip(std::string_view ip) {
+  std::string text(ip);
+  unsigned char buffer[16];
+  bool literal = ::inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+                 ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+  bool variable = ip.starts_with("${") && ip.ends_with('}') &&
+                  is_valid_environment_name(ip.substr(2, ip.size() - 3));
+  if (!literal && !variable) {
+    invalid("host IP", ip,
+            "expected an IP address or ${VARIABLE} (default ${COREOS_PRIVATE_IPV4})");
+  }
+}
+
+void check_paths(const HostPaths& paths) {
+  check_host_path("herald path", paths.herald);
+  check_host_path("docker path", paths.docker);
+  check_host_path("nginx path", paths.nginx);
+  check_host_path("haproxy path", paths.haproxy);
+  check_host_path("data directory", paths.data_dir);
+}
+
+Value strings(const std::vector<std::string>& items) {
+  return Value::strings(items);
+}
+
+/// The environment as templates see it: [{Name, Value, Word}], Word being the quoted
+/// Environment= word.
+Value environment(const std::vector<std::pair<std::string, std::string>>& env) {
+  std::vector<Value> items;
+  for (const auto& [name, value] : env) {
+    items.push_back(
+        Value::record("units.EnvVar", Entries{{"Name", Value(name)},
+                                              {"Value", Value(value)},
+                                              {"Word", environment_word(name, value)}}));
+  }
+  return Value::list(std::move(items), "[]units.EnvVar");
+}
+
+GeneratedUnit render(const UnitTemplates& templates, std::string_view template_name,
+                     std::string unit_name, Entries fields, std::string_view type) {
+  fields.emplace_back("Unit", Value(unit_name));
+  fields.emplace_back("Version", Value(k_version));
+  std::string text =
+      templates.render(template_name, Value::record(std::string(type), fields), unit_name);
+  return GeneratedUnit{std::move(unit_name), std::move(text)};
+}
+
+/// "${COREOS_PRIVATE_IPV4}::3000", "10.0.0.5:8080:3000", "[::1]::3000".
+std::string publish_flag(const AppSpec& spec) {
+  std::string ip = spec.host_ip.find(':') != std::string::npos && !spec.host_ip.starts_with("${")
+                       ? "[" + spec.host_ip + "]"
+                       : spec.host_ip;
+  return fmt::format("{}:{}:{}", ip, spec.host_port ? std::to_string(*spec.host_port) : "",
+                     spec.port);
+}
+
+} // namespace
+
+HostPaths HostPaths::installed() {
+  HostPaths paths;
+  paths.herald = k_installed_herald;
+  paths.data_dir = k_installed_data_dir;
+  return paths;
+}
+
+RouterKind parse_router_kind(std::string_view text) {
+  for (RouterKind kind : {RouterKind::nginx_host, RouterKind::nginx_path, RouterKind::haproxy}) {
+    if (to_string(kind) == text) {
+      return kind;
+    }
+  }
+  throw Error(ErrorKind::usage, fmt::format("unknown router template {:?}: use nginx-host, "
+                                            "nginx-path or haproxy",
+                                            std::string(text)));
+}
+
+std::string_view to_string(RouterKind kind) {
+  switch (kind) {
+  case RouterKind::nginx_host:
+    return "nginx-host";
+  case RouterKind::nginx_path:
+    return "nginx-path";
+  case RouterKind::haproxy:
+    return "haproxy";
+  }
+  return "?";
+}
+
+std::pair<std::string, std::string> parse_env_assignment(std::string_view text) {
+  std::size_t equals = text.find('=');
+  if (equals == std::string_view::npos) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid --env {:?}: expected KEY=VALUE", std::string(text)));
+  }
+  std::string name(text.substr(0, equals));
+  if (!is_valid_environment_name(name)) {
+    invalid("environment variable name", name,
+            "use letters, digits and '_', not starting with a digit");
+  }
+  return {name, std::string(text.substr(equals + 1))};
+}
+
+std::vector<std::pair<std::string, std::string>>
+parse_env_file(std::string_view text, std::string_view source,
+               const std::function<std::optional<std::string>(const std::string&)>& lookup) {
+  std::vector<std::pair<std::string, std::string>> env;
+  int number = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t newline = text.find('\n', pos);
+    std::string_view line = text.substr(
+        pos, newline == std::string_view::npos ? std::string_view::npos : newline - pos);
+    pos = newline == std::string_view::npos ? text.size() : newline + 1;
+    ++number;
+    if (line.ends_with('\r')) {
+      line.remove_suffix(1);
+    }
+    // docker's env-file: leading whitespace dropped, '#' comments, no quote processing.
+    std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') {
+      continue;
+    }
+    line.remove_prefix(first);
+    std::size_t equals = line.find('=');
+    std::string name(line.substr(0, equals));
+    if (!is_valid_environment_name(name)) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("{}:{}: invalid variable name {:?}: use letters, digits and '_', "
+                              "not starting with a digit",
+                              source, number, name));
+    }
+    if (equals == std::string_view::npos) {
+      if (auto value = lookup(name)) {
+        env.emplace_back(name, *value);
+      }
+      continue;
+    }
+    env.emplace_back(name, std::string(line.substr(equals + 1)));
+  }
+  return env;
+}
+
+std::vector<std::pair<std::string, std::string>> load_env_file(const std::string& path) {
+  // An env file is a page of NAME=value lines; 1 MiB is far beyond any real one.
+  constexpr std::size_t k_max_env_file = 1 << 20;
+  std::optional<std::string> text = read_file(path, k_max_env_file, "env file");
+  if (!text) {
+    throw Error(ErrorKind::usage, fmt::format("env file {} does not exist", path));
+  }
+  return parse_env_file(*text, path, [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  });
+}
+
+std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates& templates,
+                                        const HostPaths& paths) {
+  check_app_name(spec.app);
+  if (!spec.image.empty()) {
+    check_image(spec.image);
+  }
+  if (spec.port == 0) {
+    throw Error(ErrorKind::usage, "the app's port is missing: pass --port, the port the app "
+                                  "listens on in its container");
+  }
+  if (spec.host_port && *spec.host_port == 0) {
+    invalid("host port", "0", "expected 1-65535");
+  }
+  check_host_ip(spec.host_ip);
+  if (!spec.domain.empty() && !spec.path.empty()) {
+    throw Error(ErrorKind::usage,
+                "--domain (host routing) and --path (path routing) exclude each other");
+  }
+  if (!spec.domain.empty()) {
+    check_dns_name("domain", spec.domain);
+  }
+  if (!spec.path.empty()) {
+    check_url_path("path", spec.path, false);
+  }
+  if (!spec.health_path.empty()) {
+    check_url_path("health path", spec.health_path, true);
+  }
+  std::string app_template = spec.app + "@.service";
+  if (!spec.machine_of.empty()) {
+    // fleet resolves specifiers in X-Fleet values; check what an instance would get.
+    UnitName sample = parse_unit_name(spec.app + "@1.service");
+    std::string resolved;
+    try {
+      resolved = resolve_specifiers(spec.machine_of, sample);
+    } catch (const Error& e) {
+      invalid("MachineOf", spec.machine_of, e.what());
+    }
+    if (!is_valid_unit_name(resolved)) {
+      invalid("MachineOf", spec.machine_of, "expected a unit name such as db@%i.service");
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [name, value] : spec.env) {
+    environment_word(name, value); // throws for what systemd would drop
+    auto same =
+        std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == name; });
+    if (same != env.end()) {
+      same->second = value;
+    } else {
+      env.emplace_back(name, value);
+    }
+  }
+  check_paths(paths);
+
+  std::vector<std::string> announce_meta;
+  if (!spec.domain.empty()) {
+    announce_meta.push_back("host=" + spec.app + "." + spec.domain);
+  }
+  if (!spec.path.empty()) {
+    announce_meta.push_back("path=" + spec.path);
+  }
+  bool conflicts = spec.conflicts || spec.host_port.has_value();
+  auto pull = static_cast<long long>(spec.pull_timeout.count());
+  Entries fields = {
+      {"App", Value(spec.app)},
+      {"Image", Value(spec.image)},
+      {"Port", Value(static_cast<int>(spec.port))},
+      {"HostPort", Value(static_cast<int>(spec.host_port.value_or(0)))},
+      {"HostIP", Value(spec.host_ip)},
+      {"Publish", Value(publish_flag(spec))},
+      {"Domain", Value(spec.domain)},
+      {"Path", Value(spec.path)},
+      {"Env", environment(env)},
+      {"Conflicts", Value(conflicts)},
+      {"MachineOf", Value(spec.machine_of)},
+      {"Metadata", strings(checked_metadata(spec.metadata))},
+      {"HealthPath", Value(spec.health_path)},
+      {"AnnounceMeta", strings(announce_meta)},
+      {"PullTimeout", Value(pull)},
+      {"StartTimeout", Value(pull + 60)},
+      {"Container", Value(spec.app + ".%i")},
+      {"AppUnit", Value(app_template)},
+      {"Discovery", Value(spec.app + "-discovery@.service")},
+      {"Herald", Value(paths.herald)},
+      {"Docker", Value(paths.docker)},
+  };
+  std::vector<GeneratedUnit> units;
+  if (!spec.image.empty()) {
+    units.push_back(render(templates, "app@.service.tmpl", app_template, fields, "units.App"));
+  }
+  units.push_back(render(templates,
+                         spec.image.empty() ? "app-discovery@.service.tmpl"
+                                            : "app-docker-discovery@.service.tmpl",
+                         spec.app + "-discovery@.service", fields, "units.App"));
+  return units;
+}
+
+std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTemplates& templates,
+                                           const HostPaths& paths) {
+  if (!is_valid_unit_name(spec.name + "-render.service") ||
+      spec.name.find('@') != std::string::npos) {
+    invalid("router name", spec.name,
+            "expected a unit name without its .service, such as "
+            "herald-router");
+  }
+  if (!spec.domain.empty()) {
+    check_dns_name("domain", spec.domain);
+  }
+  if (!spec.listen.empty() && !all_of(spec.listen, [](char c) {
+        return is_alnum(c) || c == '.' || c == ':' || c == '*' || c == '[' || c == ']';
+      })) {
+    invalid("listen address", spec.listen, "expected a port or ADDRESS:PORT such as *:80");
+  }
+  check_paths(paths);
+  bool nginx = spec.kind != RouterKind::haproxy;
+  std::string kind(to_string(spec.kind));
+  std::string config_template = spec.config_template.empty()
+                                    ? paths.data_dir + "/templates/" + kind + ".tmpl"
+                                    : spec.config_template;
+  check_host_path("router config template", config_template);
+  std::string dest = spec.dest;
+  if (dest.empty()) {
+    dest = spec.kind == RouterKind::nginx_host   ? "/etc/nginx/conf.d/herald-hosts.conf"
+           : spec.kind == RouterKind::nginx_path ? "/etc/nginx/conf.d/herald-paths.conf"
+                                                 : "/etc/haproxy/haproxy.cfg";
+  }
+  check_host_path("router config", dest);
+  std::vector<std::string> keys = {"/services/web"};
+  if (spec.kind != RouterKind::nginx_path) {
+    keys.push_back("/services/domain");
+  }
+  std::vector<std::pair<std::string, std::string>> render_env;
+  if (!spec.domain.empty()) {
+    render_env.emplace_back("HERALD_DOMAIN", spec.domain);
+  }
+  if (!spec.listen.empty()) {
+    render_env.emplace_back(nginx ? "HERALD_NGINX_LISTEN" : "HERALD_HAPROXY_BIND", spec.listen);
+  }
+  std::string router_unit = spec.name + ".service";
+  std::string render_unit = spec.name + "-render.service";
+  Entries fields = {
+      {"Name", Value(spec.name)},
+      {"Kind", Value(kind)},
+      {"RouterUnit", Value(router_unit)},
+      {"RenderUnit", Value(render_unit)},
+      {"ConfigTemplate", Value(config_template)},
+      {"Dest", Value(dest)},
+      {"Keys", strings(keys)},
+      {"CheckCmd", Value(nginx ? paths.data_dir + "/templates/nginx-check {{.src}}"
+                               : paths.haproxy + " -c -q -f {{.src}}")},
+      {"ReloadCmd", Value("/usr/bin/systemctl try-reload-or-restart " + router_unit)},
+      {"Listen", Value(spec.listen)},
+      {"Domain", Value(spec.domain)},
+      {"RenderEnv", environment(render_env)},
+      {"Metadata", strings(checked_metadata(spec.metadata))},
+      {"Herald", Value(paths.herald)},
+      {"Nginx", Value(paths.nginx)},
+      {"Haproxy", Value(paths.haproxy)},
+  };
+  std::vector<GeneratedUnit> units;
+  units.push_back(render(templates,
+                         nginx ? "nginx-router.service.tmpl" : "haproxy-router.service.tmpl",
+                         router_unit, fields, "units.Router"));
+  units.push_back(
+      render(templates, "router-render.service.tmpl", render_unit, fields, "units.Router"));
+  return units;
+}
+
+std::vector<GeneratedUnit> generate_launcher(const LauncherSpec& spec,
+                                             const UnitTemplates& templates,
+                                             const HostPaths& paths) {
+  if (!is_valid_unit_name(spec.name + ".service") || spec.name.find('@') != std::string::npos) {
+    invalid("launcher name", spec.name,
+            "expected a unit name without its .service, such as "
+            "herald-launcher");
+  }
+  check_host_path("cluster file", spec.cluster_file);
+  parse_host_port(spec.listen, "the launcher's --listen");
+  check_paths(paths);
+  Entries fields = {
+      {"Name", Value(spec.name)},      {"ClusterFile", Value(spec.cluster_file)},
+      {"Listen", Value(spec.listen)},  {"Metadata", strings(checked_metadata(spec.metadata))},
+      {"Herald", Value(paths.herald)},
+  };
+  return {
+      render(templates, "launcher.service.tmpl", spec.name + ".service", fields, "units.Launcher")};
+}
+
+} // namespace herald::units
