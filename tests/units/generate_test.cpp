@@ -181,6 +181,15 @@ TEST_CASE("gen APP without an image writes the sidekick of a native app") {
         std::vector<std::string>{"/opt/bin/herald", "announce", "api@3", "--port", "8080", "--ttl",
                                  "60s", "--check-http", "/ping"});
   CHECK(side.value("Unit", "After") == "api@%i.service");
+  spec.env = {{"A", "1"}};
+  std::string message;
+  CHECK(error_kind([&] { generate_app(spec, UnitTemplates(), test_paths()); }, message) ==
+        ErrorKind::usage);
+  CHECK(contains(message, "--env/--env-file shapes api@.service, which is written only with "
+                          "--image"));
+  spec.env.clear();
+  spec.conflicts = true;
+  CHECK_THROWS_AS(generate_app(spec, UnitTemplates(), test_paths()), Error);
 }
 
 TEST_CASE("gen APP refuses values that are not what they claim to be, naming them") {
@@ -335,6 +344,23 @@ TEST_CASE("a template directory overrides the built-in templates file by file") 
 
   CHECK(error_kind([&] { UnitTemplates(dir.path() + "/nope"); }, message) == ErrorKind::config);
   CHECK(UnitTemplates::builtin_names().size() == 7);
+}
+
+TEST_CASE("every herald man page the unit templates name exists") {
+  std::size_t named = 0;
+  for (const EmbeddedFile& file : builtin_unit_templates()) {
+    std::string_view text = file.contents;
+    for (std::size_t at = text.find("man:herald"); at != std::string_view::npos;
+         at = text.find("man:herald", at + 1)) {
+      std::string_view ref = text.substr(at + 4, text.find('(', at) - at - 4);
+      CAPTURE(file.name);
+      CAPTURE(ref);
+      CHECK(std::filesystem::exists(std::string(HERALD_SOURCE_DIR) + "/man/" + std::string(ref) +
+                                    ".scd"));
+      ++named;
+    }
+  }
+  CHECK(named >= 7);
 }
 
 TEST_CASE("write_units replaces only what changed, all or nothing") {

@@ -183,6 +183,7 @@ void add_output_options(CLI::App* cmd, GenOutput& out) {
   const char* group = "Output";
   cmd->add_option("-o,--output", out.output,
                   "Directory to write the units into (created if missing); - prints them")
+      ->type_name("DIR")
       ->default_str(".")
       ->group(group);
   cmd->add_flag("--dry-run", out.dry_run,
@@ -191,9 +192,11 @@ void add_output_options(CLI::App* cmd, GenOutput& out) {
   cmd->add_option("--templates", out.templates,
                   "Directory of unit templates overriding the built-in ones, file by file "
                   "(app@.service.tmpl, ...)")
+      ->type_name("DIR")
       ->group(group);
   cmd->add_option("--herald-path", out.herald_path,
                   "herald on the machines that run the units, e.g. /opt/bin/herald on Flatcar")
+      ->type_name("PATH")
       ->default_str(units::HostPaths::installed().herald)
       ->group(group);
 }
@@ -216,21 +219,28 @@ Command add_router_gen(CLI::App* gen) {
                 "registry");
   cmd->footer(k_router_footer);
   cmd->add_option("--template", opts->kind, "The router: nginx-host, nginx-path or haproxy")
+      ->type_name("KIND")
       ->required()
       ->check(CLI::IsMember({"nginx-host", "nginx-path", "haproxy"}));
   cmd->add_option("--name", opts->spec.name, "Unit name: NAME.service and NAME-render.service")
+      ->type_name("NAME")
       ->default_str(opts->spec.name);
   cmd->add_option("--listen", opts->spec.listen,
-                  "nginx: listen (80, 10.0.0.5:80); haproxy: bind (*:80) [default 80 / *:80]");
+                  "nginx: listen (80, 10.0.0.5:80); haproxy: bind (*:80) [default 80 / *:80]")
+      ->type_name("ADDRESS");
   cmd->add_option("--domain", opts->spec.domain,
-                  "Host routing domain (APP.DOMAIN) when the registry has no /services/domain");
+                  "Host routing domain (APP.DOMAIN) when the registry has no /services/domain")
+      ->type_name("DOMAIN");
   cmd->add_option("--metadata", opts->spec.metadata,
                   "Only on machines with this fleet metadata KEY=VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
   cmd->add_option("--config-template", opts->spec.config_template,
-                  "Router template on the machines (default: the installed TEMPLATE.tmpl)");
+                  "Router template on the machines (default: the installed TEMPLATE.tmpl)")
+      ->type_name("PATH");
   cmd->add_option("--dest", opts->spec.dest,
-                  "Router configuration to keep current (default: the template's usual place)");
+                  "Router configuration to keep current (default: the template's usual place)")
+      ->type_name("PATH");
   add_output_options(cmd, opts->out);
   return Command{cmd, [opts, gen] {
                    refuse_app_flags(gen, "router");
@@ -247,13 +257,17 @@ Command add_launcher_gen(CLI::App* gen) {
       "launcher", "The unit of `herald launch serve` on every machine (apps started on demand)");
   cmd->footer(k_launcher_footer);
   cmd->add_option("-f,--file", opts->spec.cluster_file, "The cluster file on the machines")
+      ->type_name("FILE")
       ->default_str(opts->spec.cluster_file);
   cmd->add_option("--listen", opts->spec.listen, "HOST:PORT the launcher listens on")
+      ->type_name("ADDRESS")
       ->default_str(opts->spec.listen);
   cmd->add_option("--name", opts->spec.name, "Unit name: NAME.service")
+      ->type_name("NAME")
       ->default_str(opts->spec.name);
   cmd->add_option("--metadata", opts->spec.metadata,
                   "Only on machines with this fleet metadata KEY=VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
   add_output_options(cmd, opts->out);
   return Command{cmd, [opts, gen] {
@@ -277,37 +291,47 @@ std::vector<Command> add_unit_gen(CLI::App* unit) {
   const char* app_group = "App";
   gen->add_option("--image", opts->image,
                   "Docker image to run (without it only the sidekick is written)")
+      ->type_name("IMAGE")
       ->group(app_group);
   gen->add_option("--port", opts->port, "The port the app listens on (in its container)")
+      ->type_name("PORT")
       ->check(CLI::Range(1, 65535))
       ->group(app_group);
   gen->add_option("--env", opts->env, "KEY=VALUE in the container's environment (repeatable)")
+      ->type_name("KEY=VALUE")
       ->allow_extra_args(false)
       ->group(app_group);
   gen->add_option("--env-file", opts->env_files,
                   "File of KEY=VALUE lines (docker's --env-file format), read now (repeatable)")
+      ->type_name("FILE")
       ->allow_extra_args(false)
       ->group(app_group);
   gen->add_option("--pull-timeout", opts->pull_timeout, "How long docker pull may take")
+      ->type_name("DURATION")
       ->default_str("5m")
       ->group(app_group);
 
   const char* net_group = "Network and routing";
   gen->add_option("--host-port", opts->host_port,
                   "Publish on this fixed host port (implies --conflicts); default: any free one")
+      ->type_name("PORT")
       ->check(CLI::Range(1, 65535))
       ->group(net_group);
   gen->add_option("--host-ip", opts->host_ip, "Address Docker publishes the port on")
+      ->type_name("IP")
       ->default_str("${COREOS_PRIVATE_IPV4}")
       ->group(net_group);
   auto* domain = gen->add_option("--domain", opts->domain,
                                  "Host routing: announce host=APP.DOMAIN with the instance")
+                     ->type_name("DOMAIN")
                      ->group(net_group);
   gen->add_option("--path", opts->path, "Path routing: announce path=/P with the instance")
+      ->type_name("/PATH")
       ->excludes(domain)
       ->group(net_group);
   gen->add_option("--health-path", opts->health_path,
                   "Announce an instance only while GET of this path answers 2xx/3xx")
+      ->type_name("/PATH")
       ->group(net_group);
 
   const char* fleet_group = "Placement (fleet)";
@@ -316,9 +340,11 @@ std::vector<Command> add_unit_gen(CLI::App* unit) {
       ->group(fleet_group);
   gen->add_option("--machine-of", opts->machine_of,
                   "Run each instance beside this unit (MachineOf=, e.g. db@%i.service)")
+      ->type_name("UNIT")
       ->group(fleet_group);
   gen->add_option("--metadata", opts->metadata,
                   "Only on machines with this fleet metadata KEY=VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
       ->allow_extra_args(false)
       ->group(fleet_group);
   add_output_options(gen, opts->out);

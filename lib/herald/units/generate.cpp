@@ -293,6 +293,27 @@ std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates
     invalid("host port", "0", "expected 1-65535");
   }
   check_host_ip(spec.host_ip);
+  if (spec.image.empty()) {
+    // These shape APP@.service, which is written only for an image.
+    AppSpec defaults;
+    const std::pair<bool, const char*> container_only[] = {
+        {!spec.env.empty(), "--env/--env-file"},
+        {spec.host_port.has_value(), "--host-port"},
+        {spec.host_ip != defaults.host_ip, "--host-ip"},
+        {spec.pull_timeout != defaults.pull_timeout, "--pull-timeout"},
+        {spec.conflicts, "--conflicts"},
+        {!spec.machine_of.empty(), "--machine-of"},
+        {!spec.metadata.empty(), "--metadata"},
+    };
+    for (const auto& [given, flag] : container_only) {
+      if (given) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{} shapes {}@.service, which is written only with --image "
+                                "(without it, only the sidekick of an app you run yourself)",
+                                flag, spec.app));
+      }
+    }
+  }
   if (!spec.domain.empty() && !spec.path.empty()) {
     throw Error(ErrorKind::usage,
                 "--domain (host routing) and --path (path routing) exclude each other");
