@@ -11,24 +11,6 @@
 
 namespace herald::docker {
 
-std::string url_encode(std::string_view text) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(k_hex[c >> 4]);
-      out.push_back(k_hex[c & 0x0F]);
-    }
-  }
-  return out;
-}
-
 namespace {
 
 /// "/containers/web" for "web" or "/web": Docker names carry a leading '/' that must not double

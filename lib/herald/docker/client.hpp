@@ -4,6 +4,7 @@
 #include "herald/docker/api_version.hpp"
 #include "herald/docker/connection.hpp"
 #include "herald/docker/model.hpp"
+#include "herald/http/client.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -123,7 +124,7 @@ private:
 /// DOCKER_TLS_VERIFY / DOCKER_API_VERSION (default the unix socket).
 Client open_client(ClientOptions options = {});
 
-/// Percent-encodes `text` for a URL path segment or query value (RFC 3986 unreserved kept).
-std::string url_encode(std::string_view text);
+/// Percent-encoding for paths and queries (http::url_encode), as the Docker client spells it.
+using http::url_encode;
 
 } // namespace herald::docker

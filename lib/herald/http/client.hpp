@@ -133,6 +133,9 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
+/// Percent-encodes `text` for a URL path segment or query value (RFC 3986 unreserved kept).
+std::string url_encode(std::string_view text);
+
 /// An Error for a response that was not expected: "POST http://h:2379/v3/kv/put: HTTP 403
 /// Forbidden: <server message>". 401/403 map to ErrorKind::config, 404 to not_found, 408/429/5xx
 /// to temporary, other 4xx to data. `server_message` is the server's own words when the caller

@@ -40,6 +40,24 @@ bool has_space_or_control(std::string_view text) {
 
 } // namespace
 
+std::string url_encode(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '~';
+    if (unreserved) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(k_hex[c >> 4]);
+      out.push_back(k_hex[c & 0x0F]);
+    }
+  }
+  return out;
+}
+
 std::string Endpoint::str() const {
   if (!unix_socket.empty()) {
     // "unix:///abs/path" for absolute paths, "unix:rel/path" otherwise, so str() parses back.
