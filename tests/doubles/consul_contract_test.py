@@ -22,6 +22,7 @@ import unittest
 sys.dont_write_bytecode = True  # keep the source tree clean when ctest runs us
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from consul_harness import Double, eventually, ttl_service  # noqa: E402
+from double_common import json_type  # noqa: E402
 
 FIXTURES = None  # set in main()
 MANIFEST = None
@@ -53,18 +54,6 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 # A three-server cluster was recorded; the double is one server.
 LENGTH_MAY_DIFFER = {("status-peers", "$")}
 BLOCKING_WAIT = 1.0  # seconds; the recording waited 30s
-
-
-def json_type(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}[type(value)]
 
 
 def compare(name, expected, actual, path, problems, key=None):

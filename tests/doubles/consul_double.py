@@ -34,6 +34,7 @@ Usage: consul_double.py --port 0   (prints "listening 127.0.0.1:PORT" as its fir
 import argparse
 import base64
 import json
+import os
 import random
 import re
 import signal
@@ -44,6 +45,10 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlencode
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from double_common import read_body  # noqa: E402
 
 MAX_KV_VALUE = 512 * 1024  # kv_max_value_size
 DEFAULT_WAIT = 300.0  # default_query_time: a blocking query without ?wait waits 5 minutes
@@ -1243,25 +1248,11 @@ class Handler(BaseHTTPRequestHandler):
             text = re.sub(r"token=[^& ]*", "token=<hidden>", fmt % args)
             sys.stderr.write("consul-double: %s\n" % text)
 
-    def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def dispatch(self):
         raw_path, _, raw_query = self.path.partition("?")
         path = unquote(raw_path)
         req = Request(self.command, path, parse_qsl(raw_query, keep_blank_values=True),
-                      self.headers, self.read_body())
+                      self.headers, read_body(self))
         try:
             reply = self.route(req)
         except Exception as e:  # noqa: BLE001 - every failure becomes an answer

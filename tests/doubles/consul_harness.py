@@ -4,11 +4,9 @@ talk plain HTTP to it (http.client, so nothing of herald's own client is involve
 import http.client
 import json
 import os
-import select
-import subprocess
-import sys
-import tempfile
 import time
+
+from double_common import ChildDouble, eventually  # noqa: F401 (eventually: for the tests)
 
 DOUBLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "consul_double.py")
 
@@ -35,59 +33,27 @@ class Response:
         return "<%d %r>" % (self.status, self.body[:200])
 
 
-class Double:
+class Double(ChildDouble):
     """The double as a child process; stop() or a with-block ends it."""
 
     def __init__(self, *args, port=0):
+        super().__init__()
         self.args = list(args)
         self.port = port
-        self.proc = None
-        self.stderr = None
         self.start()
 
     def start(self):
-        self.stderr = tempfile.TemporaryFile()  # read back by errors() when a start fails
-        self.proc = subprocess.Popen(
-            [sys.executable, DOUBLE, "--port", str(self.port), "--quiet"] + self.args,
-            stdout=subprocess.PIPE, stderr=self.stderr)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
-        line = self.proc.stdout.readline().decode() if ready else ""
+        line = self.launch(DOUBLE, ["--port", str(self.port), "--quiet"] + self.args,
+                           "consul double")
         if not line.startswith("listening 127.0.0.1:"):
-            why = self.errors()
             self.stop()
-            raise RuntimeError("consul double did not start (%r): %s" % (line, why))
-        self.port = int(line.strip().rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.proc.stdout.close()
-        self.proc = None
-        self.stderr.close()
-        self.stderr = None
+            raise RuntimeError("consul double did not start: %r" % line)
+        self.port = int(line.rsplit(":", 1)[1])
 
     def restart(self):
         """Stops and starts again on the same port: all state is lost, the index starts low."""
         self.stop()
         self.start()
-
-    def errors(self):
-        if self.stderr is None:
-            return ""
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -115,16 +81,6 @@ class Double:
         if resp.status != 200:
             raise AssertionError("PUT %s -> %r" % (path, resp))
         return resp
-
-
-def eventually(predicate, timeout=10.0, step=0.02):
-    """Polls `predicate` until true or `timeout` seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
 
 
 def ttl_service(sid, name="web", port=32768, ttl="15s", dcsa=None, address="10.0.0.11", **extra):

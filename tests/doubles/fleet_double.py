@@ -64,6 +64,10 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
 
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from double_common import read_body  # noqa: E402
+
 SERVER_VERSION = "fleetd/v1.0.0-15-g45224983"
 GO_BUFFER = 2048  # net/http writes a body up to this size with Content-Length, above it chunked
 STATES = ("inactive", "loaded", "launched")
@@ -965,24 +969,10 @@ class Handler(BaseHTTPRequestHandler):
         if not self.quiet:
             sys.stderr.write("fleet-double: %s\n" % (fmt % args))
 
-    def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def dispatch(self):
         raw_path, _, raw_query = self.path.partition("?")
         query = parse_qs(raw_query, keep_blank_values=True)
-        body = self.read_body()
+        body = read_body(self)
         api = self.api
         if raw_path.startswith("/_double/"):
             try:

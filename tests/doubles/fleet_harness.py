@@ -5,12 +5,10 @@ own client is involved)."""
 import http.client
 import json
 import os
-import select
 import socket
-import subprocess
-import sys
-import tempfile
 import time
+
+from double_common import ChildDouble, eventually  # noqa: F401 (eventually: for the tests)
 
 DOUBLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fleet_double.py")
 
@@ -48,56 +46,21 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-class Double:
-    """The double as a child process; stop() or a with-block ends it."""
+class Double(ChildDouble):
+    """The fleet double as a child process; stop() or a with-block ends it."""
 
     def __init__(self, *args, unix=None):
+        super().__init__()
         self.args = list(args)
         self.unix = unix
         self.port = 0
-        self.proc = None
-        self.stderr = None
         self.start()
 
     def start(self):
-        self.stderr = tempfile.TemporaryFile()
         where = ["--unix", self.unix] if self.unix else ["--port", str(self.port)]
-        self.proc = subprocess.Popen([sys.executable, DOUBLE, "--quiet"] + where + self.args,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        if not line.startswith("listening "):
-            why = self.errors()
-            self.stop()
-            raise RuntimeError("fleet double did not start (%r): %s" % (line, why))
+        line = self.launch(DOUBLE, ["--quiet"] + where + self.args, "fleet double")
         if not self.unix:
-            self.port = int(line.strip().rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.proc.stdout.close()
-        self.proc = None
-        self.stderr.close()
-        self.stderr = None
-
-    def errors(self):
-        if self.stderr is None:
-            return ""
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+            self.port = int(line.rsplit(":", 1)[1])
 
     @property
     def endpoint(self):
@@ -162,16 +125,6 @@ class Double:
         """Waits until no unit or agent has a change pending."""
         if not eventually(lambda: self.control("settled", "GET"), timeout=timeout, step=0.02):
             raise AssertionError("the fleet double did not settle within %ss" % timeout)
-
-
-def eventually(predicate, timeout=10.0, step=0.02):
-    """Polls `predicate` until true or `timeout` seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
 
 
 def option(section, name, value):

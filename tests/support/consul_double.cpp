@@ -11,7 +11,6 @@ namespace herald::test {
 namespace {
 
 constexpr auto k_start_timeout = std::chrono::seconds(20);
-const std::string k_ready_prefix = "listening 127.0.0.1:";
 
 std::string seconds_arg(double seconds) {
   std::ostringstream out;
@@ -80,20 +79,7 @@ void ConsulDouble::start() {
     return;
   }
   m_process = std::make_unique<Process>(command());
-  std::string out;
-  bool listening = eventually(
-      [&] {
-        out = m_process->out();
-        return out.find('\n') != std::string::npos || !m_process->running();
-      },
-      k_start_timeout);
-  if (!listening || out.rfind(k_ready_prefix, 0) != 0) {
-    std::string why = m_process->err();
-    m_process->signal(SIGKILL);
-    m_process->wait(std::chrono::seconds(5));
-    throw std::runtime_error("the Consul test double did not start: " + why);
-  }
-  m_port = std::stoi(out.substr(k_ready_prefix.size()));
+  m_port = wait_for_listening(*m_process, "the Consul test double", k_start_timeout);
   bool answering = eventually(
       [&] { return http_request(m_port, "GET", "/v1/status/leader", "", 1000).status == 200; },
       k_start_timeout);

@@ -11,7 +11,6 @@ namespace herald::test {
 namespace {
 
 constexpr auto k_start_timeout = std::chrono::seconds(30);
-const std::string k_ready_prefix = "listening 127.0.0.1:";
 
 } // namespace
 
@@ -34,20 +33,7 @@ FleetDouble::FleetDouble(FleetDoubleOptions options) : m_options(std::move(optio
   }
   argv.insert(argv.end(), m_options.extra_args.begin(), m_options.extra_args.end());
   m_process = std::make_unique<Process>(argv);
-  std::string out;
-  bool listening = eventually(
-      [&] {
-        out = m_process->out();
-        return out.find('\n') != std::string::npos || !m_process->running();
-      },
-      k_start_timeout);
-  if (!listening || out.rfind(k_ready_prefix, 0) != 0) {
-    std::string why = m_process->err();
-    m_process->signal(SIGKILL);
-    m_process->wait(std::chrono::seconds(5));
-    throw std::runtime_error("the fleet test double did not start: " + why);
-  }
-  m_port = std::stoi(out.substr(k_ready_prefix.size()));
+  m_port = wait_for_listening(*m_process, "the fleet test double", k_start_timeout);
   bool answering =
       eventually([&] { return get("/fleet/v1/machines").status == 200; }, k_start_timeout);
   if (!answering) {

@@ -308,4 +308,23 @@ HttpReply http_request(int port, const std::string& method, const std::string& p
   return reply;
 }
 
+int wait_for_listening(Process& process, const std::string& what,
+                       std::chrono::milliseconds timeout) {
+  const std::string ready = "listening 127.0.0.1:";
+  std::string out;
+  bool said = eventually(
+      [&] {
+        out = process.out();
+        return out.find('\n') != std::string::npos || !process.running();
+      },
+      timeout);
+  if (!said || out.rfind(ready, 0) != 0) {
+    std::string why = process.err();
+    process.signal(SIGKILL);
+    process.wait(std::chrono::seconds(5));
+    throw std::runtime_error(what + " did not start: " + why);
+  }
+  return std::stoi(out.substr(ready.size()));
+}
+
 } // namespace herald::test

@@ -76,6 +76,12 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
   }
 }
 
+/// Waits (up to `timeout`) for a test double started as `process` to print its first line,
+/// "listening 127.0.0.1:PORT", and returns PORT; throws naming `what` and the double's stderr
+/// when it exits or says something else first (the process is then killed).
+int wait_for_listening(Process& process, const std::string& what,
+                       std::chrono::milliseconds timeout);
+
 /// Reports the current test as skipped (ctest SKIP_RETURN_CODE 125) and leaves the process.
 [[noreturn]] void skip(const std::string& why);
 

@@ -1,6 +1,7 @@
 #include "herald/fleet/errors.hpp"
 
 #include "herald/fleet/model.hpp"
+#include "herald/http/client.hpp"
 
 #include <fmt/format.h>
 #include <string>
@@ -26,31 +27,6 @@ ErrorKind kind_for_status(long status) {
     return ErrorKind::unavailable;
   default:
     return status >= 500 || status == 408 || status == 429 ? ErrorKind::temporary : ErrorKind::data;
-  }
-}
-
-std::string_view phrase(long status) {
-  switch (status) {
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 409:
-    return "Conflict";
-  case 415:
-    return "Unsupported Media Type";
-  case 500:
-    return "Internal Server Error";
-  case 503:
-    return "Service Unavailable";
-  default:
-    return {};
   }
 }
 
@@ -81,7 +57,7 @@ Error response_error(std::string_view method, std::string_view where, long statu
     std::string text = printable(body);
     message = text.find("\"error\"") != std::string::npos ? std::string() : text;
   }
-  std::string_view name = phrase(status);
+  std::string_view name = http::reason_phrase(status);
   return Error(kind_for_status(status),
                fmt::format("{} {}: HTTP {}{}{}{}{}", method, where, status, name.empty() ? "" : " ",
                            name, message.empty() ? "" : ": ", message));

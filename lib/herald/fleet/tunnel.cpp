@@ -1,7 +1,8 @@
 #include "herald/fleet/tunnel.hpp"
 
+#include "herald/core/name.hpp"
+
 #include <cerrno>
-#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -153,12 +154,7 @@ TunnelDestination parse_tunnel_destination(std::string_view text, std::string_vi
     bad_destination(text, what, "a host or user may not start with '-'");
   }
   if (!port.empty()) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) {
-      bad_destination(text, what, fmt::format("'{}' is not a port number (1-65535)", port));
-    }
-    out.port = static_cast<std::uint16_t>(value);
+    out.port = parse_port(port, fmt::format("the port of {} '{}'", what, text));
   }
   return out;
 }

@@ -113,6 +113,33 @@ bool is_tls_failure(CURLcode rc) {
   }
 }
 
+/// `text` on one line: control characters become spaces, runs of spaces collapse, and it is cut
+/// to a length a terminal line can carry.
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(std::min(text.size(), k_max_server_message + 3));
+  bool space = false;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out.push_back(' ');
+      space = false;
+    }
+    out.push_back(c);
+    if (out.size() >= k_max_server_message) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
 const char* reason_phrase(long status) {
   switch (status) {
   case 200:
@@ -163,33 +190,6 @@ const char* reason_phrase(long status) {
     return "";
   }
 }
-
-/// `text` on one line: control characters become spaces, runs of spaces collapse, and it is cut
-/// to a length a terminal line can carry.
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(std::min(text.size(), k_max_server_message + 3));
-  bool space = false;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) {
-      out.push_back(' ');
-      space = false;
-    }
-    out.push_back(c);
-    if (out.size() >= k_max_server_message) {
-      out += "...";
-      break;
-    }
-  }
-  return out;
-}
-
-} // namespace
 
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

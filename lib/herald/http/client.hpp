@@ -133,6 +133,9 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
+/// The reason phrase of an HTTP status ("Conflict" for 409); "" for one it does not know.
+const char* reason_phrase(long status);
+
 /// Percent-encodes `text` for a URL path segment or query value (RFC 3986 unreserved kept).
 std::string url_encode(std::string_view text);
 
