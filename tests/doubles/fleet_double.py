@@ -30,7 +30,7 @@ What it models:
 Test control (outside /fleet/v1):
   POST /_double/fail?unit=GLOB          units matching GLOB fail (active/sub failed/failed)
   POST /_double/never-start?unit=GLOB   units matching GLOB stay activating/start-pre
-  POST /_double/heal?unit=GLOB          forget fail/never-start for GLOB
+  POST /_double/heal?unit=GLOB          forget fail/never-start for GLOB (a held start goes on)
   POST /_double/purge?unit=GLOB         remove units as deleting their etcd keys would
   POST /_double/lose-machine?id=ID      the machine leaves; its units are rescheduled
   POST /_double/add-machine?id=ID&ip=IP&metadata=k=v,k=v
@@ -883,6 +883,13 @@ class Api:
             if path == "/_double/heal":
                 glob = arg("unit", "*")
                 c.behaviour = [(g, w) for g, w in c.behaviour if g != glob]
+                # a unit held back from starting now finishes its start
+                for machine in c.machines.values():
+                    for local in machine.units.values():
+                        if (fnmatch.fnmatchcase(local.name, glob) and local.systemd
+                                and local.systemd[1] == "activating" and local.settle_at is None):
+                            local.settle_at = time.monotonic() + c.cfg.start_delay
+                            local.settle_to = ("loaded", "active", "running")
                 return True
             if path == "/_double/purge":
                 # what deleting /_coreos.com/fleet/job/NAME in etcd does: the only way to get rid
