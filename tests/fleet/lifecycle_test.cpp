@@ -102,6 +102,7 @@ TEST_CASE("submit creates without a desired state and leaves an identical unit a
   CHECK_FALSE(same.put.has_value());
   REQUIRE(same.report.has_value());
   CHECK(same.report->outcome == Outcome::ok);
+  CHECK(same.report->state == "unchanged");
 }
 
 TEST_CASE("a file that differs from the submitted unit needs --replace") {

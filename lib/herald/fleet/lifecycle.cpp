@@ -268,7 +268,11 @@ Step plan_step(const UnitRequest& request, const LifecycleOptions& options,
   }
   step.wait = options.block && target.has_value();
   if (!step.put && !step.wait) {
-    std::string state = info->is_template() ? "template" : beyond ? "launched" : asked_state(verb);
+    // Nothing to send: the unit is there as asked ("unchanged" for a submit of the same file).
+    std::string state = verb == Verb::submit  ? "unchanged"
+                        : info->is_template() ? "template"
+                        : beyond              ? "launched"
+                                              : asked_state(verb);
     step.report = final_report(name, Outcome::ok, state, step.note);
   }
   return step;
