@@ -91,15 +91,31 @@ std::optional<std::string> unit_name_problem(std::string_view name) {
       return fmt::format(R"(invalid unit type for template: "{}")", suffix);
     }
   }
-  for (char c : name.substr(0, dot)) {
-    if (!is_name_char(c)) {
-      return fmt::format("invalid character '{}' in unit name", c);
+  for (std::size_t i = 0; i < dot; ++i) {
+    if (!is_name_char(name[i])) {
+      return fmt::format("invalid character {} in unit name", go_quoted_char(name, i));
     }
   }
   if (name.front() == '@') {
     return std::string(R"(unit name cannot start in "@")");
   }
   return std::nullopt;
+}
+
+std::string go_quoted_char(std::string_view name, std::size_t at) {
+  unsigned char c = static_cast<unsigned char>(name[at]);
+  if (c >= 0x20 && c < 0x7F) {
+    if (c == '\'' || c == '\\') {
+      return fmt::format("'\\{}'", static_cast<char>(c));
+    }
+    return fmt::format("'{}'", static_cast<char>(c));
+  }
+  if (c < 0x80) {
+    return fmt::format("'\\x{:02x}'", c);
+  }
+  // A multi-byte character: Go prints it as is (when printable); show its bytes unchanged.
+  std::size_t length = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+  return fmt::format("'{}'", name.substr(at, length));
 }
 
 std::string mangle_unit_name(std::string_view arg) {

@@ -30,6 +30,10 @@ std::optional<UnitNameInfo> parse_unit_name(std::string_view name);
 /// \".\""), checked in fleetd's order; nullopt when fleet accepts it.
 std::optional<std::string> unit_name_problem(std::string_view name);
 
+/// The character at `at` of `name` as Go's %q prints a rune ('!', '\\x01', '\\''), for fleet's
+/// "invalid character %q in unit name": a control byte never reaches a message raw.
+std::string go_quoted_char(std::string_view name, std::size_t at);
+
 /// What fleetctl makes of a command-line argument: the base name of a path, with ".service"
 /// added when it does not end in a unit type ("units/web@1" -> "web@1.service").
 std::string mangle_unit_name(std::string_view arg);

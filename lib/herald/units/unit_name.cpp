@@ -2,6 +2,7 @@
 
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
+#include "herald/fleet/unit_name.hpp"
 
 #include <algorithm>
 #include <array>
@@ -12,22 +13,10 @@ namespace herald::units {
 
 namespace {
 
-/// fleet's limit (256); systemd's is one less (k_unit_name_max).
-constexpr std::size_t k_fleet_name_max = 256;
-
 /// The unit types systemd 252 knows.
 constexpr std::array<std::string_view, 11> k_systemd_types = {
     "service", "socket", "target", "device", "mount", "automount",
     "swap",    "timer",  "path",   "slice",  "scope"};
-
-/// fleet's validUnitTypes: systemd's and two it has since dropped.
-constexpr std::array<std::string_view, 13> k_fleet_types = {
-    "service",   "socket", "busname", "target", "snapshot", "device", "mount",
-    "automount", "swap",   "timer",   "path",   "slice",    "scope"};
-
-/// The types fleet allows in a name with an '@'.
-constexpr std::array<std::string_view, 5> k_fleet_template_types = {"path", "service", "socket",
-                                                                    "target", "timer"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& set, std::string_view word) {
@@ -48,23 +37,6 @@ bool is_kept_by_escape(unsigned char c) {
   return is_alnum(c) || c == ':' || c == '_' || c == '.';
 }
 
-/// A character as Go's %q prints a rune, for fleet's "invalid character %q in unit name".
-std::string go_quoted_char(std::string_view name, std::size_t at) {
-  unsigned char c = static_cast<unsigned char>(name[at]);
-  if (c >= 0x20 && c < 0x7F) {
-    if (c == '\'' || c == '\\') {
-      return fmt::format("'\\{}'", static_cast<char>(c));
-    }
-    return fmt::format("'{}'", static_cast<char>(c));
-  }
-  if (c < 0x80) {
-    return fmt::format("'\\x{:02x}'", c);
-  }
-  // A multi-byte character: Go prints it as is (when printable); show its bytes unchanged.
-  std::size_t length = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-  return fmt::format("'{}'", name.substr(at, length));
-}
-
 void append_hex_escape(std::string& out, unsigned char c) {
   constexpr std::string_view k_hex = "0123456789abcdef";
   out += "\\x";
@@ -78,7 +50,7 @@ std::string character_problem(std::string_view name, std::size_t dot) {
   for (std::size_t i = 0; i < dot; ++i) {
     unsigned char c = static_cast<unsigned char>(name[i]);
     if (!is_valid_char(c) && c != '@') {
-      return fmt::format("invalid character {} in unit name", go_quoted_char(name, i));
+      return fmt::format("invalid character {} in unit name", fleet::go_quoted_char(name, i));
     }
   }
   if (name.front() == '@') {
@@ -129,31 +101,7 @@ UnitName UnitName::with_instance(std::string escaped_instance) const {
 }
 
 std::string fleet_name_problem(std::string_view name) {
-  if (name.empty()) {
-    return "unit name cannot be empty";
-  }
-  if (name.size() > k_fleet_name_max) {
-    return fmt::format("unit name exceeds maximum length ({})", k_fleet_name_max);
-  }
-  std::size_t dot = name.rfind('.');
-  if (dot == std::string_view::npos) {
-    return R"(unit name must contain ".")";
-  }
-  if (dot == name.size() - 1) {
-    return R"(unit name cannot end in ".")";
-  }
-  std::string_view type = name.substr(dot + 1);
-  if (!contains(k_fleet_types, type)) {
-    return fmt::format("invalid unit type: \"{}\"", type);
-  }
-  if (std::string problem = character_problem(name, dot); !problem.empty()) {
-    return problem;
-  }
-  if (name.substr(0, dot).find('@') != std::string_view::npos &&
-      !contains(k_fleet_template_types, type)) {
-    return fmt::format("invalid unit type for template: \"{}\"", type);
-  }
-  return {};
+  return fleet::unit_name_problem(name).value_or("");
 }
 
 std::string systemd_name_problem(std::string_view name) {
