@@ -1,5 +1,6 @@
 #pragma once
 
+#include "herald/cli/fleet_options.hpp"
 #include "herald/cli/global_options.hpp"
 #include "herald/cli/printer.hpp"
 
@@ -38,6 +39,14 @@ CLI::App* add_unit(CLI::App& app);
 /// into a directory or printed. Returns the router and launcher commands before the APP form
 /// (the parent `gen` is parsed along with them).
 std::vector<Command> add_unit_gen(CLI::App* unit);
+
+/// `herald unit submit|load|start|stop|unload|destroy|ls|machines|cat`: fleetctl's lifecycle and
+/// listings on a fleet cluster (unit_fleet.cpp).
+std::vector<Command> add_unit_fleet(CLI::App* unit);
+
+/// The fleet connection flags (--endpoint, --tunnel, ...), one group on each command that talks
+/// to fleet (fleet_options.cpp).
+void add_fleet_options(CLI::App& cmd, cli::FleetFlags& flags);
 
 /// Every command of herald, wired onto `app`. Options structs are owned by the closures.
 std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global);

@@ -11,8 +11,9 @@ constexpr const char* k_footer = R"(Examples:
       write web@.service and web-discovery@.service into units/
   herald unit gen router --template nginx-host --domain example.com -o units/
       a router on every machine: nginx kept in step with the registry
-  herald unit gen web --image web:1.4 --port 3000 -o - | less
-      print the units instead of writing them
+  herald unit submit units/web@.service units/web-discovery@.service
+  herald unit start web@{1..3} web-discovery@{1..3}
+      run three instances and their sidekicks on fleet, waiting until systemd runs them
 
 See herald-unit(1).)";
 

@@ -1,0 +1,229 @@
+#include "herald/cli/fleet_output.hpp"
+
+#include <fmt/format.h>
+
+namespace herald::cli {
+
+namespace {
+
+std::string or_dash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
+
+std::string hash_cell(const std::string& hash, bool full) {
+  return hash.empty() ? "-" : full ? hash : hash.substr(0, 7);
+}
+
+void schema(JsonWriter& json) {
+  json.key("schema");
+  json.number(k_unit_schema_version);
+}
+
+void string_member(JsonWriter& json, std::string_view key, const std::string& value) {
+  json.key(key);
+  if (value.empty()) {
+    json.null();
+  } else {
+    json.string(value);
+  }
+}
+
+} // namespace
+
+std::string machine_cell(const std::string& id, const std::string& ip, bool full) {
+  if (id.empty()) {
+    return "-";
+  }
+  std::string shown = full ? id : id.substr(0, 8) + "...";
+  return ip.empty() ? shown : shown + "/" + ip;
+}
+
+const std::vector<Column>& unit_state_columns() {
+  static const std::vector<Column> columns = {{"unit", "UNIT"},           {"machine", "MACHINE"},
+                                              {"active", "ACTIVE"},       {"sub", "SUB"},
+                                              {"load", "LOAD", true},     {"hash", "HASH", true},
+                                              {"dstate", "DSTATE", true}, {"state", "STATE", true},
+                                              {"desc", "DESC", true}};
+  return columns;
+}
+
+void print_unit_states(Printer& printer, const std::vector<fleet::UnitStateRow>& rows, bool full) {
+  printer.print(
+      [&](Table& table) {
+        for (const auto& row : rows) {
+          table.add_row({row.unit, machine_cell(row.machine_id, row.machine_ip, full),
+                         or_dash(row.active), or_dash(row.sub), or_dash(row.load),
+                         hash_cell(row.hash, full), or_dash(row.desired), or_dash(row.current),
+                         or_dash(row.description)});
+        }
+      },
+      [&](JsonWriter& json) {
+        json.begin_object();
+        schema(json);
+        json.key("states");
+        json.begin_array();
+        for (const auto& row : rows) {
+          json.begin_object();
+          string_member(json, "unit", row.unit);
+          string_member(json, "machine", row.machine_id);
+          string_member(json, "ip", row.machine_ip);
+          string_member(json, "load", row.load);
+          string_member(json, "active", row.active);
+          string_member(json, "sub", row.sub);
+          string_member(json, "hash", row.hash);
+          string_member(json, "dstate", row.desired);
+          string_member(json, "state", row.current);
+          string_member(json, "desc", row.description);
+          json.end_object();
+        }
+        json.end_array();
+        json.end_object();
+      });
+}
+
+const std::vector<Column>& unit_file_columns() {
+  static const std::vector<Column> columns = {
+      {"unit", "UNIT"},     {"hash", "HASH"},       {"dstate", "DSTATE"},      {"state", "STATE"},
+      {"target", "TARGET"}, {"desc", "DESC", true}, {"global", "GLOBAL", true}};
+  return columns;
+}
+
+void print_unit_files(Printer& printer, const std::vector<fleet::UnitFileRow>& rows, bool full) {
+  printer.print(
+      [&](Table& table) {
+        for (const auto& row : rows) {
+          table.add_row({row.unit, hash_cell(row.hash, full), or_dash(row.desired),
+                         or_dash(row.current),
+                         row.global ? "global" : machine_cell(row.machine_id, row.machine_ip, full),
+                         or_dash(row.description), row.global ? "true" : "false"});
+        }
+      },
+      [&](JsonWriter& json) {
+        json.begin_object();
+        schema(json);
+        json.key("units");
+        json.begin_array();
+        for (const auto& row : rows) {
+          json.begin_object();
+          string_member(json, "unit", row.unit);
+          string_member(json, "hash", row.hash);
+          string_member(json, "dstate", row.desired);
+          string_member(json, "state", row.current);
+          string_member(json, "target", row.machine_id);
+          string_member(json, "ip", row.machine_ip);
+          json.key("global");
+          json.boolean(row.global);
+          string_member(json, "desc", row.description);
+          json.end_object();
+        }
+        json.end_array();
+        json.end_object();
+      });
+}
+
+const std::vector<Column>& machine_columns() {
+  static const std::vector<Column> columns = {
+      {"machine", "MACHINE"}, {"ip", "IP"}, {"metadata", "METADATA"}};
+  return columns;
+}
+
+void print_machines(Printer& printer, const std::vector<fleet::Machine>& machines, bool full) {
+  printer.print(
+      [&](Table& table) {
+        for (const auto& machine : machines) {
+          std::string metadata;
+          for (const auto& [key, value] : machine.metadata) {
+            metadata += fmt::format("{}{}={}", metadata.empty() ? "" : ",", key, value);
+          }
+          table.add_row({full ? machine.id : machine.short_id() + "...",
+                         or_dash(machine.primary_ip), or_dash(metadata)});
+        }
+      },
+      [&](JsonWriter& json) {
+        json.begin_object();
+        schema(json);
+        json.key("machines");
+        json.begin_array();
+        for (const auto& machine : machines) {
+          json.begin_object();
+          string_member(json, "machine", machine.id);
+          string_member(json, "ip", machine.primary_ip);
+          json.key("metadata");
+          json.begin_object();
+          for (const auto& [key, value] : machine.metadata) {
+            json.key(key);
+            json.string(value);
+          }
+          json.end_object();
+          json.end_object();
+        }
+        json.end_array();
+        json.end_object();
+      });
+}
+
+const std::vector<Column>& unit_report_columns() {
+  static const std::vector<Column> columns = {{"unit", "UNIT"},
+                                              {"state", "STATE"},
+                                              {"machine", "MACHINE"},
+                                              {"result", "RESULT", true},
+                                              {"message", "MESSAGE", true}};
+  return columns;
+}
+
+void print_unit_reports(Printer& printer, fleet::Verb verb,
+                        const std::vector<fleet::UnitReport>& reports) {
+  printer.print(
+      [&](Table& table) {
+        for (const auto& report : reports) {
+          table.add_row({report.unit, or_dash(report.state), or_dash(report.machine),
+                         std::string(fleet::to_string(report.outcome)), or_dash(report.message)});
+        }
+      },
+      [&](JsonWriter& json) {
+        json.begin_object();
+        schema(json);
+        json.key("action");
+        json.string(fleet::to_string(verb));
+        json.key("units");
+        json.begin_array();
+        for (const auto& report : reports) {
+          json.begin_object();
+          string_member(json, "unit", report.unit);
+          json.key("result");
+          json.string(fleet::to_string(report.outcome));
+          string_member(json, "state", report.state);
+          string_member(json, "machine", report.machine);
+          string_member(json, "message", report.message);
+          json.end_object();
+        }
+        json.end_array();
+        json.end_object();
+      });
+}
+
+UnitProgressLines::UnitProgressLines(ProgressLines& lines,
+                                     const std::vector<fleet::UnitRequest>& requests)
+    : m_lines(lines) {
+  std::vector<std::string> keys;
+  for (const auto& request : requests) {
+    keys.push_back(request.name);
+  }
+  m_lines.declare(keys);
+}
+
+void UnitProgressLines::update(const fleet::UnitReport& report) {
+  std::string text = report.state;
+  if (!report.machine.empty()) {
+    text += " on " + report.machine;
+  }
+  if (report.final && report.outcome != fleet::Outcome::ok) {
+    text += fmt::format(" [{}]", fleet::to_string(report.outcome));
+  }
+  if (!report.message.empty() && (report.final || report.outcome != fleet::Outcome::ok)) {
+    text += ": " + report.message;
+  }
+  m_lines.set(report.unit, text);
+}
+
+} // namespace herald::cli
