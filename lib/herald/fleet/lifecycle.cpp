@@ -1,6 +1,7 @@
 #include "herald/fleet/lifecycle.hpp"
 
 #include "herald/core/duration.hpp"
+#include "herald/core/retry.hpp"
 #include "herald/fleet/placement.hpp"
 #include "herald/fleet/unit_name.hpp"
 
@@ -570,8 +571,16 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
   std::vector<Machine> machines = client.list_machines();
   auto started = Clock::now();
   auto deadline = started + options.timeout;
-  std::string outage;
+  // fleetd restarting or etcd away: one warning and one line when it is back (core/retry), polls
+  // spaced by a capped backoff meanwhile instead of every poll interval.
+  OutageLog outage(fmt::format("fleet at {}", connection.describe()), "still waiting");
+  RetryPolicy policy;
+  policy.initial = options.poll_interval;
+  policy.cap = std::max(options.poll_interval, std::chrono::milliseconds(2000));
+  Backoff backoff(policy);
+  std::string last_error;
   while (true) {
+    std::chrono::milliseconds pause = options.poll_interval;
     check_stop(options.stop);
     try {
       std::vector<UnitState> states = client.list_states();
@@ -609,9 +618,8 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
           machines = client.list_machines();
         }
       }
-      if (!outage.empty()) {
-        spdlog::info("fleet at {} answers again", connection.describe());
-        outage.clear();
+      if (outage.recovered()) {
+        backoff.reset();
       }
       bool pending = false;
       for (std::size_t i : waiting) {
@@ -663,21 +671,20 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
         }
         break;
       }
-      if (outage.empty()) {
-        spdlog::warn("fleet does not answer, still waiting: {}", e.what());
-        outage = e.what();
-      }
+      outage.failed(e.what());
+      last_error = e.what();
       if (Clock::now() >= deadline) {
         for (std::size_t i : waiting) {
           run.update(i, final_report(requests[i].name, Outcome::timed_out, "unknown",
-                                     "fleet did not answer before --timeout: " + outage));
+                                     "fleet did not answer before --timeout: " + last_error));
         }
         break;
       }
+      pause = backoff.next();
     }
     if (options.stop == nullptr) {
-      std::this_thread::sleep_for(options.poll_interval);
-    } else if (options.stop->wait_for(options.poll_interval)) {
+      std::this_thread::sleep_for(pause);
+    } else if (options.stop->wait_for(pause)) {
       throw Error(ErrorKind::cancelled, "interrupted");
     }
   }
