@@ -313,6 +313,7 @@ TEST_CASE("unit names and arguments are checked before fleet is asked") {
   auto no_file = herald_unit(fleet, {"start", "units/nothing.service"});
   CHECK(no_file.status == 2);
   CHECK(no_file.err.find("no such unit file") != std::string::npos);
+  CHECK(fleet.request_count() == 0); // both refused before any request
   auto unknown = herald_unit(fleet, {"start", "ghost@1"});
   CHECK(unknown.status == 1);
   CHECK(unknown.err.find("ghost@.service") != std::string::npos);

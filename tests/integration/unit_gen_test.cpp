@@ -256,3 +256,11 @@ TEST_CASE("the units run the herald that cmake --install puts in place") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("unit ls --help names the columns of both listings") {
+  auto r = run({herald_bin(), "unit", "ls", "--help"});
+  CHECK(r.status == 0);
+  // --fields takes the state columns, or with --files the unit file columns: both are named.
+  CHECK(contains(r.out, "unit,machine,active,sub"));
+  CHECK(contains(r.out, "with --files: unit,hash,dstate,state,target"));
+}

@@ -192,6 +192,7 @@ TEST_CASE("--known-hosts-file with another key for the host fails with ssh's rea
   CHECK(result.err.find("has changed") != std::string::npos);
   // one line: "herald: unit machines: ssh tunnel ... failed: ..."
   CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+  INFO("requests fleet saw: " << fleet.get("/_double/requests").body);
   CHECK(fleet.request_count() == 0);
 
   // An unknown host is refused too, unless --strict-host-key-checking=false.

@@ -40,6 +40,8 @@ FleetDouble::FleetDouble(FleetDoubleOptions options) : m_options(std::move(optio
     throw std::runtime_error("the fleet test double on port " + std::to_string(m_port) +
                              " does not answer: " + m_process->err());
   }
+  // The probe above is the test's, not herald's: request counts start from here.
+  http_request(m_port, "POST", "/_double/reset-requests", "", 10000);
 }
 
 FleetDouble::~FleetDouble() {

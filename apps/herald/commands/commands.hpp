@@ -61,6 +61,9 @@ void add_global_options(CLI::App& app, cli::GlobalOptions& global);
 void add_list_options(CLI::App& cmd, cli::ListOptions& opts,
                       const std::vector<cli::Column>& columns, bool offer_fields = true);
 
+/// The fields of `columns`, comma-separated, for help texts.
+std::string column_names(const std::vector<cli::Column>& columns);
+
 /// The printer on stdout for `opts` and `columns`, knowing whether stdout is a terminal. Throws
 /// Error(usage) for a bad -o or --fields: call it before opening anything.
 cli::Printer make_printer(const cli::ListOptions& opts, std::vector<cli::Column> columns);

@@ -13,13 +13,18 @@ void add_list_options(CLI::App& cmd, cli::ListOptions& opts,
       ->default_str("table");
   cmd.add_flag("--no-legend", opts.no_legend, "Tables: leave out the header row");
   if (offer_fields) {
-    std::string names;
-    for (const auto& column : columns) {
-      names += (names.empty() ? "" : ",") + column.field;
-    }
     cmd.add_option("--fields", opts.fields,
-                   "Columns to show, in this order (tables and -o simple): " + names);
+                   "Columns to show, in this order (tables and -o simple): " +
+                       column_names(columns));
   }
+}
+
+std::string column_names(const std::vector<cli::Column>& columns) {
+  std::string names;
+  for (const auto& column : columns) {
+    names += (names.empty() ? "" : ",") + column.field;
+  }
+  return names;
 }
 
 cli::Printer make_printer(const cli::ListOptions& opts, std::vector<cli::Column> columns) {

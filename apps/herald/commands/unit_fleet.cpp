@@ -311,6 +311,10 @@ std::vector<Command> add_unit_fleet(CLI::App* unit) {
   ls_cmd->add_flag("--files", ls->files, "List the submitted unit files instead");
   ls_cmd->add_flag("-l,--full", ls->full, "Whole machine ids and hashes");
   add_list_options(*ls_cmd, ls->list, cli::unit_state_columns());
+  ls_cmd->get_option("--fields")
+      ->description("Columns to show, in this order (tables and -o simple): " +
+                    column_names(cli::unit_state_columns()) +
+                    "; with --files: " + column_names(cli::unit_file_columns()));
   add_fleet_options(*ls_cmd, ls->fleet);
   all.push_back(Command{ls_cmd, [ls] { return run_unit_ls(*ls); }});
 
