@@ -121,9 +121,9 @@ int watch(registry::Registry& registry, const registry::InstanceQuery& query, cl
 
 int run_route_ls(const RouteLsOptions& opts, const cli::GlobalOptions& global) {
   for (const auto& app : opts.apps) {
-    if (!is_valid_app_name(app)) {
+    if (auto problem = name_part_problem(app)) {
       throw Error(ErrorKind::usage,
-                  fmt::format("invalid APP '{}': use letters, digits, ':', '-', '_' or '.'", app));
+                  fmt::format("invalid APP '{}': it {}", escape_control(app), *problem));
     }
   }
   if (opts.prefix.empty() || opts.prefix.front() != '/') {

@@ -1,9 +1,11 @@
 #include "herald/core/name.hpp"
 
 #include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
 
 #include <charconv>
 #include <fmt/format.h>
+#include <utility>
 
 namespace herald {
 
@@ -14,17 +16,33 @@ bool is_unit_char(char c) {
          c == '-' || c == '_' || c == '.';
 }
 
-bool all_unit_chars(std::string_view s) {
-  if (s.empty()) {
-    return false;
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+} // namespace
+
+std::optional<std::string> name_part_problem(std::string_view part) {
+  if (part.empty()) {
+    return "is empty";
   }
-  for (char c : s) {
+  if (part.size() > k_max_name_part) {
+    return fmt::format("is {} characters long; the limit is {}", part.size(), k_max_name_part);
+  }
+  for (char c : part) {
     if (!is_unit_char(c)) {
-      return false;
+      return "may only use letters, digits, ':', '-', '_' and '.'";
     }
   }
-  return true;
+  // Like a DNS label it starts with a letter or digit: '.' and '..' would climb out of the
+  // registry prefix on etcd v2, and a leading '-' reads as a flag.
+  if (!is_alnum(part.front())) {
+    return "must start with a letter or a digit";
+  }
+  return std::nullopt;
 }
+
+namespace {
 
 bool parse_port_number(std::string_view text, std::uint16_t& out) {
   if (text.empty() || text.size() > 5) {
@@ -42,22 +60,24 @@ bool parse_port_number(std::string_view text, std::uint16_t& out) {
 } // namespace
 
 bool is_valid_app_name(std::string_view text) {
-  return all_unit_chars(text) && text.size() <= 200;
+  return !name_part_problem(text).has_value();
 }
 
 InstanceName parse_instance_name(std::string_view text) {
   auto at = text.find('@');
   if (at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos) {
     throw Error(ErrorKind::usage,
-                fmt::format("invalid instance '{}': expected APP@INSTANCE, such as web@1", text));
+                fmt::format("invalid instance '{}': expected APP@INSTANCE, such as web@1",
+                            escape_control(text)));
   }
   std::string_view app = text.substr(0, at);
   std::string_view instance = text.substr(at + 1);
-  if (!is_valid_app_name(app) || !all_unit_chars(instance)) {
-    throw Error(ErrorKind::usage,
-                fmt::format("invalid instance '{}': both parts of APP@INSTANCE must be non-empty "
-                            "and use only letters, digits, ':', '-', '_' and '.' (e.g. web@1)",
-                            text));
+  for (auto [part, what] : {std::pair{app, "APP"}, std::pair{instance, "INSTANCE"}}) {
+    if (auto problem = name_part_problem(part)) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("invalid instance '{}': the {} part of APP@INSTANCE {} (e.g. web@1)",
+                              escape_control(text), what, *problem));
+    }
   }
   return InstanceName{std::string(app), std::string(instance)};
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,8 +18,19 @@ struct InstanceName {
   friend bool operator==(const InstanceName&, const InstanceName&) = default;
 };
 
-/// Parses "APP@INSTANCE". Both parts are non-empty and use the characters systemd allows in unit
-/// names (letters, digits, ':', '-', '_', '.'); anything else throws Error(usage) naming the text.
+/// The longest APP or INSTANCE part, so that `APP@INSTANCE.service` stays within systemd's limit
+/// on unit names for any name a user would pick.
+inline constexpr std::size_t k_max_name_part = 200;
+
+/// Why `part` is not a valid APP or INSTANCE part, or nullopt when it is. A part is DNS-label-like:
+/// 1 to k_max_name_part characters systemd allows in unit names (letters, digits, ':', '-', '_',
+/// '.'), starting with a letter or a digit (so never "." or "..", which would leave the registry
+/// prefix as key path segments). The reason reads after "the APP part": "is 210 characters
+/// long; the limit is 200".
+std::optional<std::string> name_part_problem(std::string_view part);
+
+/// Parses "APP@INSTANCE", each part valid by name_part_problem(); anything else throws
+/// Error(usage) naming the (escaped) text and the reason.
 InstanceName parse_instance_name(std::string_view text);
 
 /// True when `text` is a valid app name (the APP part alone).
