@@ -37,4 +37,12 @@ TEST_CASE("SIGTERM requests a stop through install_stop_signals") {
   CHECK(token.signal() == SIGTERM);
 }
 
+TEST_CASE("SIGHUP requests a stop like SIGTERM: a hung-up session ends long-running commands") {
+  herald::StopToken token;
+  herald::install_stop_signals(token);
+  std::raise(SIGHUP);
+  CHECK(token.requested());
+  CHECK(token.signal() == SIGHUP);
+}
+
 TEST_SUITE_END();

@@ -73,6 +73,8 @@ void install_stop_signals(StopToken& token) {
   sa.sa_flags = SA_RESTART;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
+  // A closed terminal or ssh session must not kill a sidekick before it deregisters.
+  ::sigaction(SIGHUP, &sa, nullptr);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);

@@ -36,7 +36,7 @@ private:
   int m_pipe[2] = {-1, -1};
 };
 
-/// Routes SIGTERM and SIGINT to `token` (and ignores SIGPIPE) for the life of the process.
+/// Routes SIGTERM, SIGINT and SIGHUP to `token` (and ignores SIGPIPE) for the life of the process.
 /// Installing again re-targets the handlers.
 void install_stop_signals(StopToken& token);
 
