@@ -66,7 +66,8 @@ TEST_CASE("the refresh defaults to a third of the TTL") {
   auto timing = resolve_timing("60s", "");
   CHECK(timing.ttl == 60s);
   CHECK(timing.refresh == 20s);
-  CHECK(resolve_timing("2s", "").refresh == 666ms);
+  CHECK(resolve_timing("6s", "").refresh == 2s);
+  CHECK(resolve_timing("2s", "").refresh == 1s); // never below the 1s floor
   CHECK(resolve_timing("1m", "45s").refresh == 45s);
   CHECK(resolve_timing("60", "").ttl == 60s); // a bare number is seconds, like etcdctl --ttl
 }
@@ -78,6 +79,23 @@ TEST_CASE("a TTL must be whole seconds of at least one") {
   CHECK(!usage_error([] { resolve_timing("500ms", ""); }).empty());
   CHECK(usage_error([] { resolve_timing("sixty", ""); }).find("sixty") != std::string::npos);
   CHECK(usage_error([] { resolve_timing("-5s", ""); }).find("--ttl") != std::string::npos);
+}
+
+TEST_CASE("a refresh below 1s is refused: each one is a registry write") {
+  auto message = usage_error([] { resolve_timing("60s", "1ms"); });
+  CHECK(message.find("--refresh 1ms is below the floor of 1s") != std::string::npos);
+  CHECK(!usage_error([] { resolve_timing("3s", "999ms"); }).empty());
+  CHECK(resolve_timing("3s", "1s").refresh == 1s);
+  CHECK(usage_error([] { resolve_timing("1s", ""); }).find("too short to keep alive") !=
+        std::string::npos);
+  CHECK(resolve_timing("1s", "", false).ttl == 1s); // --once keeps nothing alive
+}
+
+TEST_CASE("a TTL beyond what every backend stores with an expiry is refused") {
+  auto message = usage_error([] { resolve_timing("2562046h", ""); });
+  CHECK(message.find("--ttl 2562046h is longer than the limit of 87600h") != std::string::npos);
+  CHECK(resolve_timing("87600h", "").ttl == k_max_ttl);
+  CHECK(!usage_error([] { resolve_timing("87601h", "", false); }).empty());
 }
 
 TEST_CASE("a refresh not shorter than the TTL is a usage error naming both") {

@@ -223,6 +223,17 @@ TEST_CASE("announce stops on SIGINT like on SIGTERM") {
   CHECK_FALSE(server.get3(k_key).has_value());
 }
 
+TEST_CASE("announce treats SIGHUP (a closed terminal or ssh session) like SIGTERM") {
+  EtcdServer server;
+  TempDir dir;
+  Process announce(announce_argv(server.v3_url(), {"--addr", "10.0.0.5:3000"}), clean_env(dir));
+  REQUIRE(eventually([&] { return server.get3(k_key).has_value(); }, 5s));
+  announce.signal(SIGHUP);
+  CHECK(announce.wait(5s) == std::optional<int>(0));
+  CHECK_FALSE(server.get3(k_key).has_value());
+  CHECK(announce.err().find("deregistered web@1") != std::string::npos);
+}
+
 TEST_CASE("a killed announce leaves its key to expire after the TTL") {
   EtcdServer server;
   TempDir dir;
@@ -439,6 +450,20 @@ TEST_CASE("bad input gets one clear line, the documented exit code and writes no
        2,
        "--check-interval"},
       {{"web@1", "--port", "3000"}, 78, "no address for web@1: pass --addr HOST:PORT, --host"},
+      {{"web@1", "--addr", "10.0.0.5:3000", "--ttl", "2562046h", "--once"},
+       2,
+       "--ttl 2562046h is longer than the limit of 87600h"},
+      {{"web@1", "--addr", "10.0.0.5:3000", "--refresh", "1ms"},
+       2,
+       "--refresh 1ms is below the floor of 1s"},
+      {{"..@1", "--addr", "10.0.0.5:3000", "--once"}, 2, "must start with a letter or a digit"},
+      {{"web@..", "--addr", "10.0.0.5:3000", "--once"}, 2, "must start with a letter or a digit"},
+      {{std::string(210, 'a') + "@1", "--addr", "10.0.0.5:3000"},
+       2,
+       "is 210 characters long; the limit is 200"},
+      {{"web@1", "--addr", "10.0.0.5:3000", "--check-tcp", "127.0.0.1:1", "--rise", "0"},
+       2,
+       "not in range 1 to 1000"},
   };
   for (Api api : {Api::v3, Api::v2}) {
     for (const auto& c : cases) {
@@ -475,9 +500,9 @@ TEST_CASE("announce --once exits 69 when the registry cannot be reached") {
 TEST_CASE("a v2 refresh does not wake a watcher") {
   EtcdServer server;
   TempDir dir;
-  Process announce(announce_argv(server.v2_url(),
-                                 {"--addr", "10.0.0.5:3000", "--ttl", "2s", "--refresh", "300ms"}),
-                   clean_env(dir));
+  Process announce(
+      announce_argv(server.v2_url(), {"--addr", "10.0.0.5:3000", "--ttl", "3s", "--refresh", "1s"}),
+      clean_env(dir));
   REQUIRE(eventually([&] { return server.get2(k_key).has_value(); }, 5s));
   auto reply = http_request(server.client_port(), "GET", "/v2/keys" + k_key);
   auto node = nlohmann::json::parse(reply.body)["node"];
@@ -488,7 +513,7 @@ TEST_CASE("a v2 refresh does not wake a watcher") {
   // Long enough for three refreshes and the key's whole TTL: without refresh=true each
   // heartbeat would be a "set" event ending this long-poll.
   auto watch = std::async(std::launch::async,
-                          [&] { return http_request(port, "GET", path, "", 2500).body; });
+                          [&] { return http_request(port, "GET", path, "", 3500).body; });
   std::string seen = watch.get();
   CHECK(seen.find("\"action\"") == std::string::npos);
   CHECK(server.get2(k_key).has_value()); // refreshed all along

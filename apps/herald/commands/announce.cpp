@@ -47,6 +47,9 @@ struct AnnounceOptions {
   std::string node;           ///< --node, owner of registrator-mode registrations
 };
 
+/// --rise and --fall beyond this would take hours to act at any sane --check-interval.
+constexpr int k_max_rise_fall = 1000;
+
 constexpr const char* k_footer = R"(Examples:
   herald announce web@1 --port 3000
       keep /services/web/web/web@1 = $COREOS_PRIVATE_IPV4:3000 alive (ttl 60s, refresh 20s)
@@ -131,7 +134,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
   InstanceName name = parse_instance_name(opts.name);
   std::string key = announce::resolve_key(opts.key, name);
   registry::ValueFormat format = registry::parse_value_format(opts.value_format);
-  announce::Timing timing = announce::resolve_timing(opts.ttl, opts.refresh);
+  announce::Timing timing = announce::resolve_timing(opts.ttl, opts.refresh, !opts.once);
   auto meta = announce::parse_meta(opts.meta);
   announce::SidekickOptions sidekick_options;
   bool probing = !opts.check_http.empty() || !opts.check_tcp.empty();
@@ -312,11 +315,11 @@ Command add_announce(CLI::App& app, const cli::GlobalOptions& global) {
       ->group(health);
   cmd->add_option("--rise", opts->rise, "Consecutive passes that restore a withdrawn instance")
       ->default_str("2")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, k_max_rise_fall))
       ->group(health);
   cmd->add_option("--fall", opts->fall, "Consecutive failures that withdraw it")
       ->default_str("3")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, k_max_rise_fall))
       ->group(health);
 
   return Command{cmd, [opts, &global] { return run_announce(*opts, global); }};

@@ -3,6 +3,7 @@
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace herald::announce {
@@ -33,7 +34,7 @@ std::map<std::string, std::string> parse_meta(const std::vector<std::string>& it
   return meta;
 }
 
-Timing resolve_timing(std::string_view ttl_text, std::string_view refresh_text) {
+Timing resolve_timing(std::string_view ttl_text, std::string_view refresh_text, bool keep_alive) {
   auto ttl = parse_duration(ttl_text, "--ttl");
   if (ttl.count() % 1000 != 0 || ttl < std::chrono::seconds(1)) {
     throw Error(ErrorKind::usage,
@@ -41,15 +42,33 @@ Timing resolve_timing(std::string_view ttl_text, std::string_view refresh_text) 
                             "such as 60s",
                             ttl_text));
   }
+  if (ttl > k_max_ttl) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--ttl {} is longer than the limit of {} (10 years): etcd v2 would "
+                            "keep such a key forever and Consul cannot express it",
+                            ttl_text, format_duration(k_max_ttl)));
+  }
   Timing timing;
   timing.ttl = std::chrono::duration_cast<std::chrono::seconds>(ttl);
   if (refresh_text.empty()) {
-    timing.refresh = ttl / 3;
+    timing.refresh = std::max<std::chrono::milliseconds>(ttl / 3, k_min_refresh);
+    if (keep_alive && timing.refresh >= ttl) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--ttl {} is too short to keep alive: refreshes are at least {} "
+                              "apart; use --ttl {} or more (or --once)",
+                              ttl_text, format_duration(k_min_refresh),
+                              format_duration(3 * k_min_refresh)));
+    }
     return timing;
   }
   timing.refresh = parse_duration(refresh_text, "--refresh");
-  if (timing.refresh.count() <= 0) {
-    throw Error(ErrorKind::usage, "--refresh must be greater than zero (such as 20s)");
+  if (timing.refresh < k_min_refresh) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--refresh {} is below the floor of {}: every refresh is a registry "
+                            "write (an etcd proposal); refresh every {} or more, such as a third "
+                            "of --ttl",
+                            refresh_text, format_duration(k_min_refresh),
+                            format_duration(k_min_refresh)));
   }
   if (timing.refresh >= ttl) {
     throw Error(ErrorKind::usage,

@@ -32,9 +32,18 @@ struct Timing {
   std::chrono::milliseconds refresh{20000};
 };
 
-/// Parses --ttl (whole seconds, at least 1: etcd TTLs are seconds) and --refresh ("" = a third of
-/// the TTL). A refresh not shorter than the TTL is Error(usage) naming both values.
-Timing resolve_timing(std::string_view ttl, std::string_view refresh);
+/// The longest --ttl: well below where a backend overflows (etcd v2 stores a TTL that ends after
+/// 2262 as no expiry at all; Consul deregisters after ten TTLs, which must fit Go's durations).
+inline constexpr std::chrono::seconds k_max_ttl = std::chrono::hours(24 * 365 * 10);
+
+/// The shortest refresh period: each refresh is a registry write (an etcd Raft proposal).
+inline constexpr std::chrono::milliseconds k_min_refresh = std::chrono::seconds(1);
+
+/// Parses --ttl (whole seconds, 1s to k_max_ttl: etcd TTLs are seconds) and --refresh ("" = a
+/// third of the TTL, at least k_min_refresh). A refresh below k_min_refresh or not shorter than
+/// the TTL is Error(usage) naming the values; so is a TTL too short to keep alive when
+/// `keep_alive` (not --once).
+Timing resolve_timing(std::string_view ttl, std::string_view refresh, bool keep_alive = true);
 
 /// What announce keeps registered: key, value in `format`, address, tags, meta and TTL.
 registry::Registration make_registration(const InstanceName& name, std::string key,
