@@ -4,6 +4,7 @@
 #include "herald/registry/registry.hpp"
 
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -52,13 +53,25 @@ TEST_CASE("the registry URL is --registry, then HERALD_REGISTRY, ETCDCTL_ENDPOIN
 TEST_CASE("registry_opener opens the resolved registry bound to the caller's stop token") {
   GlobalOptions global;
   global.timeout = "3s";
-  registry::Opener opener = registry_opener(global, env_of({{"HERALD_REGISTRY", "memory://"}}));
+  registry::Opener opener =
+      registry_opener(global, env_of({{"HERALD_REGISTRY", "consul://127.0.0.1:1"}}));
   REQUIRE(static_cast<bool>(opener));
   StopToken stop;
-  auto registry = opener.open(stop);
-  CHECK(registry->backend() == "memory");
-  registry->put("/k", "v");
-  CHECK(registry->get("/k")->value == "v");
+  auto registry = opener.open(stop); // no request until used
+  CHECK(registry->backend() == "consul");
+  CHECK(registry->describe() == "consul://127.0.0.1:1");
+}
+
+TEST_CASE("a secret file that is a directory is called a directory, not empty") {
+  std::string dir = std::filesystem::temp_directory_path().string();
+  try {
+    read_secret_file(dir, "--password-file");
+    FAIL("expected a config error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::config);
+    CHECK(std::string(e.what()) ==
+          "--password-file '" + dir + "' is a directory: name the file that holds the secret");
+  }
 }
 
 TEST_CASE("an etcd password never comes from --user") {

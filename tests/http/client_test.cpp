@@ -818,4 +818,18 @@ TEST_CASE("a client with an unreadable CA file is a config error before any requ
   CHECK(std::string(error.what()).find("--cacert") != std::string::npos);
 }
 
+TEST_CASE("redact_url hides user info, queries and fragments, and only those") {
+  using herald::http::redact_url;
+  CHECK(redact_url("http://root:s3cret@10.0.0.1:2379/v2/keys") ==
+        "http://***@10.0.0.1:2379/v2/keys");
+  CHECK(redact_url("etcd://h:1?password=XYZ") == "etcd://h:1?***");
+  CHECK(redact_url("http://h:1/v2/keys#frag") == "http://h:1/v2/keys#***");
+  // An '@' in the path is an instance name, not user info.
+  CHECK(redact_url("http://127.0.0.1:2379/v2/keys/services/web/web@1") ==
+        "http://127.0.0.1:2379/v2/keys/services/web/web@1");
+  CHECK(redact_url("http://u:p@h:1/fleet/v1/units/web@1.service") ==
+        "http://***@h:1/fleet/v1/units/web@1.service");
+  CHECK(redact_url("unix:///var/run/fleet.sock") == "unix:///var/run/fleet.sock");
+}
+
 TEST_SUITE_END();

@@ -362,10 +362,6 @@ TEST_CASE("parse_location reads each scheme of the table") {
   auto consul = parse_location("consul://127.0.0.1:8500");
   CHECK(consul.scheme == "consul");
   CHECK(consul.endpoints.at(0).port == 8500);
-
-  auto memory = parse_location("memory://");
-  CHECK(memory.scheme == "memory");
-  CHECK(memory.endpoints.empty());
 }
 
 TEST_CASE("parse_location: the +https forms use TLS on every endpoint") {
@@ -413,8 +409,8 @@ TEST_CASE("parse_location names an unknown scheme, lists the known ones and sugg
   std::string msg = message_of([] { parse_location("etc://h:2379"); });
   CHECK(contains(msg, "'etc'"));
   CHECK(contains(msg, "did you mean 'etcd'?"));
-  for (const char* known : {"etcd://", "etcd+https://", "etcd2://", "etcd2+https://", "consul://",
-                            "consul+https://", "memory://"}) {
+  for (const char* known :
+       {"etcd://", "etcd+https://", "etcd2://", "etcd2+https://", "consul://", "consul+https://"}) {
     CAPTURE(known);
     CHECK(contains(msg, known));
   }
@@ -444,16 +440,32 @@ TEST_CASE("parse_location never echoes credentials written into the URL") {
   CHECK_FALSE(contains(bare, "hunter2"));
 }
 
-TEST_CASE("open builds the consul backend from consul:// and consul+https:// and opens memory") {
+TEST_CASE("memory:// is not a scheme a user can pick: it would store nothing anyone sees") {
+  std::string msg = message_of([] { parse_location("memory://"); });
+  CHECK(contains(msg, "unknown registry scheme 'memory'"));
+  CHECK_FALSE(contains(msg, "memory://"));
+  CHECK(kind_of([] { parse_location("memory://"); }) == ErrorKind::config);
+}
+
+TEST_CASE("parse_location never echoes a password or token written as a query") {
+  for (const char* url :
+       {"etcd://h:1?password=XYZ", "etcd://h?password=XYZ", "consul://h:8500/?token=XYZ",
+        "http://h:1?password=XYZ", "etcd://h:1#XYZ", "h?password=XYZ"}) {
+    CAPTURE(url);
+    std::string msg = message_of([&] { parse_location(url); });
+    CHECK_FALSE(contains(msg, "XYZ"));
+    CHECK(contains(msg, "***"));
+    CHECK(kind_of([&] { parse_location(url); }) == ErrorKind::config);
+  }
+}
+
+TEST_CASE("open builds the consul backend from consul:// and consul+https://") {
   Options options;
   auto consul = open("consul://127.0.0.1:8500", options); // no request until used
   CHECK(consul->backend() == "consul");
   CHECK(consul->describe() == "consul://127.0.0.1:8500");
   auto consul_tls = open("consul+https://10.0.0.1", options);
   CHECK(consul_tls->describe() == "consul+https://10.0.0.1:8500");
-
-  auto memory = open("memory://", options);
-  CHECK(memory->backend() == "memory");
   auto etcd = open("etcd://127.0.0.1:1,127.0.0.1:2", options); // no request until used
   CHECK(etcd->backend() == "etcd3");
   CHECK(etcd->describe() == "etcd://127.0.0.1:1,127.0.0.1:2");

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <utility>
 
 namespace herald::cli {
@@ -18,6 +19,13 @@ EnvLookup process_env() {
 }
 
 std::string read_secret_file(const std::string& path, std::string_view what) {
+  // Not core's read_file(): a secret may come through a pipe (--password-file <(pass etcd)).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(
+        ErrorKind::config,
+        fmt::format("{} '{}' is a directory: name the file that holds the secret", what, path));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error(ErrorKind::config, fmt::format("cannot read {} '{}': {}; check the path and its "

@@ -3,6 +3,7 @@
 #include "herald/core/stop.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,11 @@ struct Endpoint {
 /// or variable in the error (Error(config)).
 Endpoint parse_endpoint(std::string_view text, std::string_view what);
 
+/// `url` fit to echo in an error or a log: user info, a query and a fragment (where a password or
+/// a token may have been written) become "***" and control bytes are escaped.
+/// "etcd://h:1?password=x" -> "etcd://h:1?***".
+std::string redact_url(std::string_view url);
+
 /// TLS material; paths to PEM files. Empty means the system default / none.
 struct TlsOptions {
   std::string ca_file;
@@ -39,6 +45,10 @@ struct TlsOptions {
   std::string key_file;
   bool insecure_skip_verify = false;
 };
+
+/// The default ClientOptions::max_response: far above any registry, Docker or fleet answer a
+/// cluster produces, low enough that a hostile or broken server cannot fill memory.
+inline constexpr std::size_t k_default_max_response = std::size_t{64} << 20;
 
 /// Settings of one Client.
 struct ClientOptions {
@@ -56,6 +66,10 @@ struct ClientOptions {
   /// When set, an in-flight request is aborted as soon as a stop is requested and send()/stream()
   /// throw Error(cancelled).
   const StopToken* stop = nullptr;
+  /// The largest body (or, when streaming, the longest line) a response may have; beyond it the
+  /// transfer ends and send()/stream() throw Error(data) naming the URL. Request::max_body,
+  /// which cuts the body instead, takes precedence.
+  std::size_t max_response = k_default_max_response;
 };
 
 /// One HTTP request. `path` is relative to the endpoint's base_path and may carry a query.

@@ -1,6 +1,8 @@
 #include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/http/client.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 #include <string>
@@ -15,8 +17,8 @@ constexpr std::string_view k_expected_forms =
 
 [[noreturn]] void throw_bad_endpoint(std::string_view text, std::string_view what,
                                      std::string_view reason) {
-  throw Error(ErrorKind::config, fmt::format("{}: invalid endpoint '{}': {}; {}", what, text,
-                                             reason, k_expected_forms));
+  throw Error(ErrorKind::config, fmt::format("{}: invalid endpoint '{}': {}; {}", what,
+                                             redact_url(text), reason, k_expected_forms));
 }
 
 std::uint16_t parse_port(std::string_view digits, std::string_view text, std::string_view what) {
@@ -56,6 +58,22 @@ std::string url_encode(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string redact_url(std::string_view url) {
+  std::string out(url);
+  if (auto cut = out.find_first_of("?#"); cut != std::string::npos) {
+    out = out.substr(0, cut + 1) + "***";
+  }
+  std::size_t authority = out.find("://");
+  authority = authority == std::string::npos ? 0 : authority + 3;
+  // User info ends at the last '@' of the authority; an '@' in the path (web@1) is not one.
+  std::size_t authority_end = std::min(out.find('/', authority), out.size());
+  std::string_view host_part = std::string_view(out).substr(authority, authority_end - authority);
+  if (auto at = host_part.rfind('@'); at != std::string_view::npos) {
+    out = out.substr(0, authority) + "***" + out.substr(authority + at);
+  }
+  return escape_control(out);
 }
 
 std::string Endpoint::str() const {
