@@ -2,12 +2,15 @@
 #include "commands/commands.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/log.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/version.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,10 +64,78 @@ std::string_view lone_command(const CLI::App& app, int argc, char** argv) {
   return {};
 }
 
+/// True when `arg` is an option of `app` (or of its parents: global options fall through) that
+/// takes its value from the next word.
+bool takes_next_word(const CLI::App& app, std::string_view arg) {
+  if (!arg.starts_with("-") || arg.find('=') != std::string_view::npos) {
+    return false;
+  }
+  for (const CLI::App* at = &app; at != nullptr; at = at->get_parent()) {
+    if (const CLI::Option* option = at->get_option_no_throw(std::string(arg))) {
+      return option->get_type_size_min() > 0;
+    }
+  }
+  return false;
+}
+
+/// "herald" or "herald route": how users type `parent`.
+std::string where(const CLI::App& app, const CLI::App* parent) {
+  return parent == &app ? "herald" : "herald " + command_name(app);
+}
+
+/// When the parse failed on a word that is no command of the deepest command given ("frobnicate"
+/// in `herald frobnicate`, "frob" in `herald route frob`), the line saying so: the word, the
+/// nearest command and the list of them; when `missing` (CLI11 found no command word), the list.
+/// "" when the failure is of another kind.
+std::string unknown_command_message(const CLI::App& app, int argc, char** argv, bool missing) {
+  const CLI::App* parent = &app;
+  int from = 1;
+  while (!parent->get_subcommands().empty()) {
+    parent = parent->get_subcommands().front();
+    while (from < argc && parent->get_name() != argv[from]) {
+      ++from;
+    }
+    ++from;
+  }
+  std::vector<std::string> names;
+  for (const CLI::App* sub : parent->get_subcommands([](const CLI::App*) { return true; })) {
+    if (!sub->get_group().empty()) { // an empty group hides a command
+      names.push_back(sub->get_name());
+    }
+  }
+  if (names.empty()) {
+    return {};
+  }
+  for (int i = from; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") {
+      return {};
+    }
+    if (arg.starts_with("-")) {
+      i += takes_next_word(*parent, arg) ? 1 : 0;
+      continue;
+    }
+    if (std::find(names.begin(), names.end(), arg) != names.end()) {
+      return {};
+    }
+    auto near = herald::closest_match(arg, names);
+    return fmt::format("unknown command '{}'{}: the commands of {} are {}",
+                       herald::escape_control(arg),
+                       near ? fmt::format(" (did you mean '{}'?)", *near) : std::string(),
+                       where(app, parent), fmt::join(names, ", "));
+  }
+  if (missing) {
+    return fmt::format("a command is required: the commands of {} are {}", where(app, parent),
+                       fmt::join(names, ", "));
+  }
+  return {};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   using namespace herald;
+  constexpr auto npos = std::string_view::npos;
   CLI::App app{"herald: announce services, render router configs and launch apps from a "
                "service-discovery registry"};
   app.name("herald");
@@ -103,8 +174,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string cmd = command_name(app);
-    std::fprintf(stderr, "herald: %s\nRun 'herald%s%s --help' for usage.\n", e.what(),
-                 cmd.empty() ? "" : " ", cmd.c_str());
+    std::string unknown = unknown_command_message(
+        app, argc, argv, std::string_view(e.what()).find("subcommand is required") != npos);
+    std::fprintf(stderr, "herald: %s\nRun 'herald%s%s --help' for usage.\n",
+                 unknown.empty() ? e.what() : unknown.c_str(), cmd.empty() ? "" : " ", cmd.c_str());
     return to_int(ExitCode::usage);
   } catch (const Error& e) {
     std::string cmd = command_name(app);

@@ -69,7 +69,7 @@ int run_render(const RenderOptions& opts, const cli::GlobalOptions& global) {
   }
   loop.noop = opts.noop;
   loop.to_stdout = opts.to_stdout;
-  if (opts.max_drop < 0 || opts.max_drop > 100) {
+  if (!(opts.max_drop >= 0 && opts.max_drop <= 100)) { // NaN fails both comparisons
     throw Error(ErrorKind::usage,
                 fmt::format("--max-drop {:g}: give a percentage from 0 to 100 (100 turns the "
                             "check off)",
