@@ -218,7 +218,10 @@ TEST_CASE("a failed reload of a first install removes the new dest again") {
   std::string count = dir.file("count");
   r.reload_cmd = split_command(
       "/bin/sh -c 'echo x >> \"$0\"; [ $(wc -l < \"$0\") -ge 2 ]' " + count, "reload_cmd");
-  CHECK_FALSE(failure_of([&] { install(r, "first\n"); }).empty());
+  std::string message = failure_of([&] { install(r, "first\n"); });
+  CHECK(message.find(r.dest + " did not exist before, so it was removed again and reloaded") !=
+        std::string::npos);
+  CHECK(message.find("previous") == std::string::npos); // there was no previous file
   CHECK(::access(r.dest.c_str(), F_OK) != 0);
   CHECK(read_file(count) == "x\nx\n");
   CHECK(entries(dir.file("out")).empty());

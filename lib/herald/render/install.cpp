@@ -165,15 +165,17 @@ void reload_or_roll_back(const TemplateResource& resource, const DestState& prev
     throw Error(ErrorKind::failed, fmt::format("{}; putting the previous {} back also failed: {}",
                                                failure, resource.dest, e.what()));
   }
+  // A dest that did not exist before has nothing to put back: say it was removed again.
+  std::string undone =
+      previous.content
+          ? fmt::format("the previous {} was put back", resource.dest)
+          : fmt::format("{} did not exist before, so it was removed again", resource.dest);
   CommandResult again = run_reload(resource, options);
   if (!again.ok()) {
-    throw Error(ErrorKind::failed,
-                fmt::format("{}; the previous {} was put back but reloading it failed "
-                            "too ({})",
-                            failure, resource.dest, describe_failure(again)));
+    throw Error(ErrorKind::failed, fmt::format("{}; {} but reloading failed too ({})", failure,
+                                               undone, describe_failure(again)));
   }
-  throw Error(ErrorKind::failed,
-              fmt::format("{}; the previous {} was put back and reloaded", failure, resource.dest));
+  throw Error(ErrorKind::failed, fmt::format("{}; {} and reloaded", failure, undone));
 }
 
 } // namespace
