@@ -1,6 +1,7 @@
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/http/client.hpp"
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -359,6 +360,23 @@ TEST_CASE("send gives up after the request timeout and says so") {
   CHECK(took < 2s);
 }
 
+TEST_CASE("the request timeout is the whole wait, failover to a second silent endpoint included") {
+  herald::test::Listener first; // accepted by the kernel, never answered
+  herald::test::Listener second;
+  ClientOptions options;
+  options.request_timeout = 600ms;
+  Client client({parse_endpoint("127.0.0.1:" + std::to_string(first.port()), "test"),
+                 parse_endpoint("127.0.0.1:" + std::to_string(second.port()), "test")},
+                options);
+  auto start = std::chrono::steady_clock::now();
+  Error error = catch_error([&] { client.send(get("/v3/kv/range")); });
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(error.kind() == ErrorKind::unavailable);
+  CHECK(std::string(error.what()).find("timed out after 600ms") != std::string::npos);
+  CHECK(took >= 550ms);
+  CHECK(took < 1000ms); // not 600ms per endpoint
+}
+
 TEST_CASE("send talks to a server on a unix socket and reuses the connection") {
   herald::test::TempDir dir;
   std::string path = dir.file("api.sock");
@@ -478,6 +496,50 @@ TEST_CASE("send with max_body keeps that much of an endless body and returns the
   Response next = client.send(get("/small"));
   CHECK(next.body == "all of it");
   CHECK_FALSE(next.truncated);
+}
+
+TEST_CASE("a body or a streamed line over max_response is a data error naming the URL") {
+  TestServer server([&](httplib::Server& s, Gate&) {
+    auto endless = [](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/plain", [](size_t, httplib::DataSink& sink) {
+        std::string chunk(16 * 1024, 'y'); // never a newline
+        for (int i = 0; i < 200000; ++i) { // bounded: 3 GB, never reached
+          if (!sink.write(chunk.data(), chunk.size())) {
+            return false;
+          }
+        }
+        sink.done();
+        return true;
+      });
+    };
+    s.Get("/v2/keys/services", endless);
+    s.Get("/watch", endless);
+    s.Get("/small", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("all of it\n", "text/plain");
+    });
+  });
+  ClientOptions options;
+  options.name = "etcd";
+  options.max_response = 1 << 20;
+  Client client({server.endpoint()}, options);
+  auto start = std::chrono::steady_clock::now();
+  Error error = catch_error([&] { client.send(get("/v2/keys/services?recursive=true&t=SECRET")); });
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  CHECK(error.kind() == ErrorKind::data);
+  std::string message = error.what();
+  CHECK(message.find("etcd at " + server.endpoint().str() +
+                     ": GET /v2/keys/services: the answer is larger than 1 MiB") !=
+        std::string::npos);
+  CHECK(message.find("SECRET") == std::string::npos);
+
+  Error line_error =
+      catch_error([&] { client.stream(get("/watch"), [](std::string_view) { return true; }); });
+  CHECK(line_error.kind() == ErrorKind::data);
+  CHECK(std::string(line_error.what()).find("GET /watch: the answer is larger than 1 MiB") !=
+        std::string::npos);
+
+  CHECK(client.send(get("/small")).body == "all of it\n"); // the client still works
+  CHECK(ClientOptions{}.max_response == k_default_max_response);
 }
 
 TEST_CASE("stream hands a non-2xx body back instead of streaming it") {

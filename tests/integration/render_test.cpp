@@ -1,4 +1,5 @@
 #include "support/etcd_server.hpp"
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -691,6 +692,28 @@ TEST_CASE("render once exits 69 and leaves dest untouched when etcd is unreachab
     auto r = render(url_of(server, api),
                     {"--template", templ, "--dest", dest, "--keys", "/services/web"});
     require_one_line_error(r, 69, "127.0.0.1:" + std::to_string(server.client_port()));
+    CHECK(state_of(dest) == before);
+  }
+}
+
+TEST_CASE("render --timeout is the time a user waits for a server that accepts and never answers") {
+  Listener silent; // the kernel completes the handshake; nobody ever reads or writes
+  TempDir dir;
+  std::string templ = dir.write("list.tmpl", k_list_template);
+  std::string dest = dir.write("list.txt", "the config that works\n");
+  FileState before = state_of(dest);
+  std::string address = "127.0.0.1:" + std::to_string(silent.port());
+  for (const std::string url : {"etcd://" + address, "etcd2://" + address}) {
+    CAPTURE(url);
+    auto start = std::chrono::steady_clock::now();
+    auto r = render(
+        url, {"--template", templ, "--dest", dest, "--keys", "/services/web", "--timeout", "2s"});
+    auto waited = std::chrono::steady_clock::now() - start;
+    MESSAGE(url << ": --timeout 2s waited "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() << " ms");
+    require_one_line_error(r, 69, "timed out after 2s");
+    CHECK(waited >= 1500ms);
+    CHECK(waited < 3500ms); // not one timeout per attempt (gRPC, then the JSON gateway)
     CHECK(state_of(dest) == before);
   }
 }

@@ -1,5 +1,6 @@
 #include "support/consul_double.hpp"
 #include "support/etcd_server.hpp"
+#include "support/listener.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -504,6 +505,34 @@ TEST_CASE("route ls on Consul names an app with critical instances only and exit
   CHECK(r.status == 1);
   CHECK(r.err.find("no instance of 'web'") != std::string::npos);
   CHECK(r.err.find("--all") != std::string::npos);
+}
+
+TEST_CASE("route ls waits --timeout in all for a server that accepts and never answers") {
+  Listener silent; // the kernel completes the handshake; nobody ever reads or writes
+  std::string address = "127.0.0.1:" + std::to_string(silent.port());
+  for (const std::string url : {"etcd://" + address, "etcd2://" + address, "consul://" + address}) {
+    for (const char* timeout : {"", "2s"}) {
+      CAPTURE(url);
+      CAPTURE(timeout);
+      std::vector<std::string> args;
+      if (*timeout != '\0') {
+        args = {"--timeout", timeout};
+      }
+      auto start = std::chrono::steady_clock::now();
+      auto r = route_ls(url, args);
+      auto waited = std::chrono::steady_clock::now() - start;
+      auto expected = *timeout != '\0' ? 2s : 5s; // 5s: the default --timeout
+      MESSAGE(url << " --timeout " << (*timeout != '\0' ? timeout : "(default 5s)") << ": waited "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+                  << " ms");
+      CHECK(r.status == 69);
+      CHECK(r.err.find(std::string("timed out after ") + (*timeout != '\0' ? "2s" : "5s")) !=
+            std::string::npos);
+      CHECK(waited >= expected - 500ms);
+      CHECK(waited < expected + 1500ms);
+      CHECK(r.out.empty());
+    }
+  }
 }
 
 TEST_SUITE_END();

@@ -2,6 +2,7 @@
 
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/size.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -233,6 +234,7 @@ struct Client::Impl {
   bool streaming = false;
   bool answered = false;
   bool stopped_by_handler = false;
+  bool too_large = false; ///< the body or a streamed line passed options.max_response
   std::string pending_line;
   std::exception_ptr handler_error;
 
@@ -414,6 +416,7 @@ struct Client::Impl {
     streaming = false;
     answered = false;
     stopped_by_handler = false;
+    too_large = false;
     pending_line.clear();
     handler_error = nullptr;
     error_buffer[0] = '\0';
@@ -452,6 +455,10 @@ struct Client::Impl {
         self->stopped_by_handler = true; // enough: end the transfer as a handler would
         return CURL_WRITEFUNC_ERROR;
       }
+      if (!self->max_body && body.size() + length > self->options.max_response) {
+        self->too_large = true;
+        return CURL_WRITEFUNC_ERROR;
+      }
       body.append(data, length);
       return length;
     }
@@ -462,8 +469,17 @@ struct Client::Impl {
       self->status_known = true;
     }
     if (!self->streaming) {
+      if (self->response->body.size() + length > self->options.max_response) {
+        self->too_large = true;
+        return CURL_WRITEFUNC_ERROR;
+      }
       self->response->body.append(data, length);
       return length;
+    }
+    if (self->pending_line.size() + length > self->options.max_response &&
+        std::string_view(data, length).find('\n') == std::string_view::npos) {
+      self->too_large = true; // one endless line
+      return CURL_WRITEFUNC_ERROR;
     }
     try {
       if (!self->feed_lines(std::string_view(data, length))) {
@@ -665,14 +681,36 @@ struct Client::Impl {
     Response out;
     std::string failures;
     std::size_t count = endpoints.size();
+    // The timeout is what the caller waits for the whole request, failover included: each
+    // endpoint gets what the ones before it left.
+    auto timeout = request.timeout.value_or(options.request_timeout);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
     for (std::size_t attempt = 0; attempt < count; ++attempt) {
       std::size_t index = (current + attempt) % count;
       reset_transfer(out, handler, request.max_body);
       prepare(request, index);
+      if (timeout.count() > 0 && attempt > 0) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+          failures += fmt::format("; no time left within {} for {}", format_duration(timeout),
+                                  names[index]);
+          break;
+        }
+        set_option(easy.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()));
+      }
       CURLcode rc = perform(request, index);
       response = nullptr;
       if (handler_error) {
         std::rethrow_exception(handler_error);
+      }
+      if (too_large) {
+        stick_to(index, failures);
+        throw Error(ErrorKind::data,
+                    fmt::format("{} at {}: {} {}: the answer is larger than {}, more than any "
+                                "real answer; refusing to read it",
+                                options.name, names[index], request.method,
+                                display_path(request.path), format_size(options.max_response)));
       }
       if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && stopped_by_handler)) {
         if (rc == CURLE_OK && streaming && !pending_line.empty()) {

@@ -6,6 +6,7 @@
 #include "herald/registry/layout.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <spdlog/spdlog.h>
 #include <utility>
 
@@ -133,10 +134,17 @@ std::optional<RangeResult> Etcd3Registry::grpc_range(const RangeRequest& request
       call_request.headers.push_back("token: " + m_gateway.token());
     }
     http::Response response;
+    auto started = std::chrono::steady_clock::now();
     try {
       response = m_grpc->send(call_request);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::cancelled) {
+        throw;
+      }
+      // An endpoint that took the whole timeout without answering would keep the gateway
+      // waiting as long again on the same port: the user's --timeout is the time they wait.
+      if (std::chrono::steady_clock::now() - started >=
+          m_gateway.client_options().request_timeout) {
         throw;
       }
       spdlog::debug("etcd gRPC range failed ({}); trying the JSON gateway", e.what());
