@@ -169,6 +169,36 @@ TEST_CASE("the sidekick registers again when its key was deleted by someone else
   CHECK(eventually([&] { return has_key(*memory, k_key); }, 1s));
 }
 
+TEST_CASE(
+    "two sidekicks announcing one instance with different values warn once, not flip silently") {
+  LogCapture log;
+  auto memory = registry::make_memory_registry();
+  StopToken stop;
+  Sidekick first(*memory, options_for(2s, 100ms), stop);
+  auto other_options = options_for(2s, 100ms);
+  other_options.registration.value = "10.0.0.6:3000\x1b[2J"; // escaped in the log
+  Sidekick second(*memory, other_options, stop);
+  Running one(first);
+  Running two(second);
+  one.start(stop);
+  two.start(stop);
+  auto both_warned = [&] {
+    return log.count("another writer changed /services/web/web/web@1 to '10.0.0.6:3000\\x1b[2J' "
+                     "while this sidekick announces '10.0.0.5:3000'") >= 1 &&
+           log.count("another writer changed /services/web/web/web@1 to '10.0.0.5:3000' while "
+                     "this sidekick announces '10.0.0.6:3000\\x1b[2J'") >= 1;
+  };
+  CHECK(eventually(both_warned, 3s));
+  std::this_thread::sleep_for(1s); // ten more refreshes each, still fighting
+  one.stop();
+  two.stop();
+  CHECK(log.count("another writer changed") == 2); // one per sidekick: the next is a minute away
+  CHECK(log.count("two sidekicks announce the same instance") == 2);
+  for (const auto& line : log.lines()) {
+    CHECK(line.find('\x1b') == std::string::npos);
+  }
+}
+
 TEST_CASE("an outage longer than the TTL is logged once and the lapsed registration comes back") {
   LogCapture log;
   auto memory = registry::make_memory_registry();

@@ -295,9 +295,11 @@ TEST_CASE_TEMPLATE("registry contract: a key deleted by someone else is back aft
   b.registry->register_instance(reg);
   b.delete_elsewhere(reg.key);
   REQUIRE_FALSE(b.value(reg.key).has_value());
-  // etcd3 and memory rewrite the key inside the refresh; etcd2 cannot tell a deleted key from an
-  // expired one and answers lost, and its caller registers again, as announce does.
-  if (b.registry->refresh_instance(reg) == KeepAlive::lost) {
+  // etcd3 and memory rewrite the key inside the refresh and say so; etcd2 cannot tell a deleted
+  // key from an expired one and answers lost, and its caller registers again, as announce does.
+  KeepAlive kept = b.registry->refresh_instance(reg);
+  CHECK(kept != KeepAlive::alive);
+  if (kept == KeepAlive::lost) {
     CHECK(b.registry->backend() == "etcd2");
     b.registry->register_instance(reg);
   }
@@ -516,7 +518,7 @@ TEST_CASE("etcd3 refresh rewrites an overwritten key with its lease in the same 
   registry->register_instance(reg);
   server.etcdctl({"put", reg.key, "10.9.9.9:1"}); // someone else's value, without a lease
   REQUIRE_FALSE(server.ttl3(reg.key).has_value());
-  CHECK(registry->refresh_instance(reg) == KeepAlive::alive);
+  CHECK(registry->refresh_instance(reg) == KeepAlive::rewritten);
   CHECK(server.get3(reg.key) == std::optional<std::string>("10.0.0.5:3000"));
   CHECK(server.ttl3(reg.key).has_value());
 

@@ -222,14 +222,15 @@ TEST_CASE("memory refresh_instance rewrites a key deleted or overwritten by some
   auto r = registration("web", "1", "10.0.0.5:3000");
   reg.register_instance(r);
   reg.remove(r.key);
-  CHECK(reg.refresh_instance(r) == KeepAlive::alive);
+  CHECK(reg.refresh_instance(r) == KeepAlive::rewritten);
   auto back = reg.get(r.key);
   REQUIRE(back.has_value());
   CHECK(back->value == "10.0.0.5:3000");
   CHECK(back->ttl.has_value());
 
   reg.put(r.key, "10.9.9.9:1"); // overwritten without a lease
-  CHECK(reg.refresh_instance(r) == KeepAlive::alive);
+  CHECK(reg.refresh_instance(r) == KeepAlive::rewritten);
+  CHECK(reg.refresh_instance(r) == KeepAlive::alive); // intact again
   CHECK(reg.get(r.key)->value == "10.0.0.5:3000");
   CHECK(reg.get(r.key)->lease != 0);
 }

@@ -135,15 +135,21 @@ void Sidekick::sync() {
     if (m_desired) {
       if (!m_present) {
         register_now();
-      } else if (m_registry.refresh_instance(reg) == registry::KeepAlive::lost) {
-        registry_ok();
-        // Expired during an outage, deleted by someone, or a v3 lease that lapsed: the lease is
-        // granted again and the key rewritten.
-        m_present = false;
-        m_note = Note::again;
-        register_now();
       } else {
+        if (m_contested) {
+          // Read before this refresh puts our value back: a second writer's value is there now.
+          check_other_writer();
+        }
+        registry::KeepAlive kept = m_registry.refresh_instance(reg);
         registry_ok();
+        m_contested = kept != registry::KeepAlive::alive;
+        if (kept == registry::KeepAlive::lost) {
+          // Expired during an outage, deleted by someone, or a v3 lease that lapsed: the lease
+          // is granted again and the key rewritten.
+          m_present = false;
+          m_note = Note::again;
+          register_now();
+        }
       }
       m_next_sync = Clock::now() + m_options.refresh;
     } else {
@@ -163,6 +169,28 @@ void Sidekick::sync() {
     registry_failed(e);
     m_next_sync = Clock::now() + m_backoff.next();
   }
+}
+
+void Sidekick::check_other_writer() {
+  const auto& reg = m_options.registration;
+  auto current = m_registry.get(reg.key);
+  if (!current || current->value == reg.value) {
+    return;
+  }
+  ++m_overwrites;
+  auto now = Clock::now();
+  if (now < m_next_writer_warning) {
+    return;
+  }
+  spdlog::warn("{}: another writer changed {} to '{}' while this sidekick announces '{}' ({} "
+               "time{} so far): two sidekicks announce the same instance with different "
+               "addresses and overwrite each other; stop one or give them different instance "
+               "names",
+               reg.name.str(), escape_control(reg.key), escape_control(current->value),
+               escape_control(reg.value), m_overwrites, m_overwrites == 1 ? "" : "s");
+  m_writer_warning_gap = std::clamp<Clock::duration>(
+      m_writer_warning_gap * 2, k_first_writer_warning_gap, k_max_writer_warning_gap);
+  m_next_writer_warning = now + m_writer_warning_gap;
 }
 
 void Sidekick::register_now() {

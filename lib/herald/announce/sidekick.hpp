@@ -9,6 +9,7 @@
 #include "herald/registry/registry.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,9 @@ private:
   void run_probe();
   void sync();
   void register_now();
+  /// Warns (at most once per backoff gap, which doubles up to an hour) when the key holds
+  /// another writer's value.
+  void check_other_writer();
   void registry_ok();
   void registry_failed(const Error& error);
   void finish();
@@ -79,6 +83,13 @@ private:
   Note m_note = Note::first;    ///< what to log at the next successful registration
   std::string m_failure;        ///< the last probe failure, for withdraw_instance's reason
   Clock::time_point m_next_sync;
+  /// The last refresh found the key rewritten or gone: read it before the next one.
+  bool m_contested = false;
+  std::uint64_t m_overwrites = 0; ///< values of another writer seen so far
+  Clock::duration m_writer_warning_gap{};
+  Clock::time_point m_next_writer_warning{};
+  static constexpr std::chrono::minutes k_first_writer_warning_gap{1};
+  static constexpr std::chrono::hours k_max_writer_warning_gap{1};
   Clock::time_point m_next_probe;
 };
 

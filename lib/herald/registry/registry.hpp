@@ -89,7 +89,10 @@ struct Registration {
 /// Outcome of one keep-alive.
 enum class KeepAlive {
   alive, ///< the registration is in place and its TTL was extended
-  lost   ///< it is gone (expired, deleted by someone, lease unknown): register again
+  lost,  ///< it is gone (expired, deleted by someone, lease unknown): register again
+  /// Someone else had deleted or changed the key; it was written again in the same call (etcd3,
+  /// memory). Two sidekicks announcing one instance see this at every refresh.
+  rewritten
 };
 
 /// Connection settings shared by every backend. Secrets are held here and never logged.

@@ -76,10 +76,8 @@ KeepAlive Etcd3Registry::refresh_instance(const Registration& reg) {
     m_leases.erase(reg.key); // the lease lapsed between keep-alive and txn
     return KeepAlive::lost;
   }
-  if (!txn.succeeded) {
-    spdlog::info("{} was deleted or changed by someone else: wrote it again", reg.key);
-  }
-  return KeepAlive::alive;
+  // The caller says what it means (another writer, see announce::Sidekick): it logs, not us.
+  return txn.succeeded ? KeepAlive::alive : KeepAlive::rewritten;
 }
 
 void Etcd3Registry::withdraw_instance(const Registration& reg, std::string_view /*reason*/) {

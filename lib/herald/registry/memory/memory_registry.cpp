@@ -144,6 +144,7 @@ KeepAlive MemoryRegistry::refresh_instance(const Registration& reg) {
   if (key_it == m_keys.end() || key_it->second.value != reg.value ||
       key_it->second.lease != reg_it->second) {
     apply_put(reg.key, reg.value, reg_it->second);
+    return KeepAlive::rewritten;
   }
   return KeepAlive::alive;
 }
