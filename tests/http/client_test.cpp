@@ -539,7 +539,7 @@ TEST_CASE("a body or a streamed line over max_response is a data error naming th
         std::string::npos);
 
   CHECK(client.send(get("/small")).body == "all of it\n"); // the client still works
-  CHECK(ClientOptions{}.max_response == k_default_max_response);
+  CHECK(ClientOptions{}.max_response == herald::http::k_default_max_response);
 }
 
 TEST_CASE("stream hands a non-2xx body back instead of streaming it") {
