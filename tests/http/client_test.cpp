@@ -195,8 +195,22 @@ TEST_CASE("parse_endpoint rejects malformed text with a config error naming the 
     Error error = catch_error([&] { parse_endpoint(text, "--registry"); });
     CHECK(error.kind() == ErrorKind::config);
     CHECK(std::string(error.what()).find("--registry") != std::string::npos);
-    CHECK(std::string(error.what()).find(std::string("'") + text + "'") != std::string::npos);
+    CHECK(std::string(error.what()).find("'" + herald::http::redact_url(text) + "'") !=
+          std::string::npos);
   }
+}
+
+TEST_CASE("parse_endpoint never echoes user info, a query or a fragment") {
+  for (const char* text : {"http://u:secret@h:1", "http://h:1/?token=secret", "h:1#secret",
+                           "http://h:1/v2?password=secret"}) {
+    CAPTURE(text);
+    std::string message = catch_error([&] { parse_endpoint(text, "--registry"); }).what();
+    CHECK(message.find("secret") == std::string::npos);
+    CHECK(message.find("***") != std::string::npos);
+  }
+  CHECK(herald::http::redact_url("etcd://h:1?password=x") == "etcd://h:1?***");
+  CHECK(herald::http::redact_url("http://u:p@h:1/x") == "http://***@h:1/x");
+  CHECK(herald::http::redact_url("h:1\n") == "h:1\\n");
 }
 
 TEST_CASE("send performs GET and POST with body, default and per-request headers") {

@@ -42,8 +42,8 @@ void Sidekick::set_cleanup(registry::Opener opener) {
 
 std::string Sidekick::registered_line() const {
   const auto& reg = m_options.registration;
-  return fmt::format("{} at {} = {} (ttl {}s)", reg.name.str(), reg.key, reg.value,
-                     reg.ttl.count());
+  return fmt::format("{} at {} = {} (ttl {}s)", reg.name.str(), escape_control(reg.key),
+                     escape_control(reg.value), reg.ttl.count());
 }
 
 void Sidekick::run() {
