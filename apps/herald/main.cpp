@@ -103,8 +103,10 @@ std::string unknown_command_message(const CLI::App& app, int argc, char** argv, 
       names.push_back(sub->get_name());
     }
   }
-  if (names.empty()) {
-    return {};
+  bool takes_words =
+      !parent->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty();
+  if (names.empty() || (takes_words && !missing)) {
+    return {}; // a word may be the command's own argument (herald unit gen APP)
   }
   for (int i = from; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -174,9 +176,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string cmd = command_name(app);
-    std::string unknown = unknown_command_message(
-        app, argc, argv, std::string_view(e.what()).find("subcommand is required") != npos);
-    std::fprintf(stderr, "herald: %s\nRun 'herald%s%s --help' for usage.\n",
+    bool missing = std::string_view(e.what()).find("subcommand is required") != npos;
+    // Only a word CLI11 could not place can be a mistyped command.
+    std::string unknown = missing || e.get_name() == "ExtrasError"
+                              ? unknown_command_message(app, argc, argv, missing)
+                              : std::string();
+    // One line, as every other error: what is wrong, then where the usage is.
+    std::fprintf(stderr, "herald: %s; see 'herald%s%s --help'\n",
                  unknown.empty() ? e.what() : unknown.c_str(), cmd.empty() ? "" : " ", cmd.c_str());
     return to_int(ExitCode::usage);
   } catch (const Error& e) {
