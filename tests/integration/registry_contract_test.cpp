@@ -594,6 +594,9 @@ TEST_CASE("etcd3 keeps working through the other members when the first one dies
   registry->register_instance(reg);
 
   cluster.member(0).kill();
+  // The survivors elect a leader first: on a loaded machine that takes longer than the client's
+  // 5 s budget, and a request meanwhile waits on a live member instead of failing over.
+  cluster.member(1).wait_ready();
   retry_temporary([&] {
     registry->put("/failover/b", "2");
     return 0;

@@ -30,6 +30,9 @@ public:
   void kill();
   /// Starts again on the same ports and data dir and waits until it answers.
   void start();
+  /// Waits (at most 20 s) until /health says true: for a cluster member, until its cluster has a
+  /// leader again after another member died.
+  void wait_ready() const;
 
   /// etcdctl (v3) against this server; returns stdout, REQUIREs success.
   std::string etcdctl(const std::vector<std::string>& args) const;
@@ -49,7 +52,6 @@ private:
   friend class EtcdCluster;
   EtcdServer(const std::string& name, int client_port, int peer_port,
              const std::string& initial_cluster, const std::string& data_dir);
-  void wait_ready() const;
 
   std::string m_name;
   int m_client_port = 0;
