@@ -1,5 +1,6 @@
 #include "herald/core/name.hpp"
 
+#include "herald/core/address.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
 
@@ -108,6 +109,9 @@ bool try_parse_host_port(std::string_view text, HostPort& out) {
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
+    if (host.find(':') == std::string_view::npos) {
+      return false; // brackets hold an IPv6 literal, never a name: "[zz]:80"
+    }
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos) {
@@ -119,13 +123,8 @@ bool try_parse_host_port(std::string_view text, HostPort& out) {
       return false; // an unbracketed IPv6 address is ambiguous
     }
   }
-  if (host.empty()) {
+  if (!is_valid_host(host)) {
     return false;
-  }
-  for (char c : host) {
-    if (c == '/' || c == ' ' || c == '@' || c == '\t' || c == '\n') {
-      return false;
-    }
   }
   std::uint16_t p = 0;
   if (!parse_port_number(port, p)) {
@@ -140,9 +139,10 @@ HostPort parse_host_port(std::string_view text, std::string_view what) {
   HostPort hp;
   if (!try_parse_host_port(text, hp)) {
     throw Error(ErrorKind::usage,
-                fmt::format("invalid address '{}' for {}: expected HOST:PORT such as "
-                            "10.0.0.5:3000 (IPv6 as [::1]:3000)",
-                            text, what));
+                fmt::format("invalid address '{}' for {}: expected HOST:PORT with an IP address "
+                            "or a DNS name and a port 1-65535, such as 10.0.0.5:3000 (IPv6 as "
+                            "[::1]:3000)",
+                            escape_control(text), what));
   }
   return hp;
 }

@@ -49,7 +49,8 @@ struct HostPort {
 /// Parses a TCP port 1..65535; anything else throws Error(usage) naming `what`.
 std::uint16_t parse_port(std::string_view text, std::string_view what);
 
-/// Parses "HOST:PORT" or "[V6]:PORT"; throws Error(usage) naming `what` when malformed.
+/// Parses "HOST:PORT" or "[V6]:PORT", where HOST passes is_valid_host (core/address.hpp): an IP
+/// literal or a DNS name, nothing else; throws Error(usage) naming `what` when malformed.
 HostPort parse_host_port(std::string_view text, std::string_view what);
 
 /// Like parse_host_port but returns false instead of throwing (for reading registry values).
