@@ -101,4 +101,39 @@ TEST_CASE("bad address flags are usage errors") {
   CHECK(kind_of({"", "bad host", "3000"}, env) == ErrorKind::usage);
 }
 
+TEST_CASE("--addr and --host take an IP literal or a DNS name and nothing else") {
+  auto env = env_of({});
+  using namespace std::string_literals;
+  // The issue's takeover: CR is whitespace to nginx, so this host became a server block.
+  std::string takeover =
+      "127.0.0.1;}server{listen\r127.0.0.1;return\r200\rpwned;}upstream\rx{server\r127.0.0.1:1";
+  for (const std::string& addr : {takeover, "10.0.0.9\r:80"s, "web\n:80"s, "a b:80"s, "x\"y:80"s,
+                                  "[zz]:80"s, "h\xc3\xa9:80"s, std::string(300, 'a') + ":80"}) {
+    CAPTURE(addr);
+    try {
+      resolve_address({addr, "", ""}, k_web1, env);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      std::string message = e.what();
+      CHECK(message.find("--addr") != std::string::npos);
+      CHECK(message.find_first_of("\r\n") == std::string::npos); // one line, escaped
+    }
+  }
+  for (const std::string& host : {"10.0.0.9\r"s, "a;b"s, "{*f}"s, "\x1b[2J"s}) {
+    CAPTURE(host);
+    try {
+      resolve_address({"", host, "80"}, k_web1, env);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      std::string message = e.what();
+      CHECK(message.find("--host") != std::string::npos);
+      CHECK(message.find_first_of("\r\n\x1b") == std::string::npos);
+    }
+  }
+  CHECK(resolve_address({"web-1.example.com:80", "", ""}, k_web1, env).host == "web-1.example.com");
+  CHECK(resolve_address({"", "fe80::1", "80"}, k_web1, env).host == "fe80::1");
+}
+
 TEST_SUITE_END();

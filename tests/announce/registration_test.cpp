@@ -62,6 +62,37 @@ TEST_CASE("--meta takes KEY=VALUE items and rejects anything else") {
   CHECK(!usage_error([] { parse_meta({"=x"}); }).empty());
 }
 
+TEST_CASE("--tag, --meta, --key and --prefix refuse what would break a router config") {
+  using namespace std::string_literals;
+  auto usage_error_naming = [](auto&& call, std::string_view flag) {
+    try {
+      call();
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+      std::string message = e.what();
+      CHECK(message.find(flag) != std::string::npos);
+      CHECK(message.find_first_of("\r\n") == std::string::npos); // one line: escaped
+    }
+  };
+  for (const std::string& tag :
+       {"server_alias=x.com\n    http-request return status 200 string pwned"s, "a\rb"s, "a\0b"s,
+        "a b"s, "a;b"s, "{"s, "#x"s, "caf\xc3\xa9"s, ""s}) {
+    CAPTURE(tag);
+    usage_error_naming([&] { check_tags({"ok", tag}); }, "--tag");
+  }
+  CHECK_NOTHROW(check_tags({"server_alias=www.example.com", "httpchk=/health", "v1.2"}));
+  for (const std::string& item :
+       {"k=v\nX"s, "k=v\r"s, "k\n=v"s, "k=\xc2\x85"s, "a b=v"s, "k=a;b"s, "k={}"s}) {
+    CAPTURE(item);
+    usage_error_naming([&] { parse_meta({item}); }, "--meta");
+  }
+  CHECK(parse_meta({"description=blue build 7"}).at("description") == "blue build 7");
+  InstanceName web1{"web", "1"};
+  usage_error_naming([&] { resolve_key(KeyInput{"/services/web", "/x/{name}\n"}, web1); }, "--key");
+  usage_error_naming([&] { resolve_key(KeyInput{"/services/\x1bweb", ""}, web1); }, "--prefix");
+}
+
 TEST_CASE("the refresh defaults to a third of the TTL") {
   auto timing = resolve_timing("60s", "");
   CHECK(timing.ttl == 60s);

@@ -50,6 +50,11 @@ nlohmann::ordered_json to_json(const Listing& listing) {
       j["port"] = nullptr;
     }
     j["valid"] = instance.address.has_value();
+    if (instance.address) {
+      j["problem"] = nullptr;
+    } else {
+      j["problem"] = instance.problem;
+    }
     j["health"] = registry::health_name(instance.health);
     if (instance.ttl_left) {
       j["ttl_left"] = instance.ttl_left->count();
@@ -86,6 +91,7 @@ Instance malformed(const std::string& app, const std::string& inst, const std::s
   i.instance = inst;
   i.key = "/services/web/" + app + "/" + app + "@" + inst;
   i.value = value;
+  i.problem = "not HOST:PORT";
   i.health = Instance::Health::passing;
   return i;
 }
@@ -264,7 +270,7 @@ TEST_CASE("route json document has every documented field with its type") {
   CHECK(doc["malformed"] == 1);
   REQUIRE(doc["instances"].size() == 3);
   const auto& api = doc["instances"][0];
-  CHECK(api.size() == 14);
+  CHECK(api.size() == 15);
   CHECK(api["app"] == "api");
   CHECK(api["instance"] == "1");
   CHECK(api["name"] == "api@1");
@@ -287,6 +293,7 @@ TEST_CASE("route json document has every documented field with its type") {
 TEST_CASE("route json gives a malformed value a null address and host and port") {
   auto bad = printed_json(sample())["instances"][2];
   CHECK(bad["valid"] == false);
+  CHECK(bad["problem"] == "not HOST:PORT");
   CHECK(bad["value"] == "not-an-address");
   CHECK(bad["address"].is_null());
   CHECK(bad["host"].is_null());
@@ -319,7 +326,7 @@ TEST_CASE("route yaml document has the json document's fields and keeps strings 
   CHECK(doc["backend"].as<std::string>() == "etcd3");
   REQUIRE(doc["instances"].size() == 3);
   YAML::Node api = doc["instances"][0];
-  CHECK(api.size() == 14);
+  CHECK(api.size() == 15);
   CHECK(api["instance"].as<std::string>() == "1");
   CHECK(api["instance"].Tag() == "!"); // quoted: a non-specific string, never read as a number
   CHECK(api["port"].as<int>() == 8080);

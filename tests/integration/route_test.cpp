@@ -85,7 +85,7 @@ struct Loaded {
 void check_instance_schema(const json& i) {
   INFO("instance: " << i.dump());
   REQUIRE(i.is_object());
-  CHECK(i.size() == 14);
+  CHECK(i.size() == 15);
   CHECK(i["app"].is_string());
   CHECK(i["instance"].is_string());
   CHECK(i["name"].is_string());
@@ -97,7 +97,9 @@ void check_instance_schema(const json& i) {
     CHECK(i["host"].is_string());
     CHECK(i["port"].is_number_integer());
     CHECK(i["address"].get<std::string>().ends_with(":" + std::to_string(i["port"].get<int>())));
+    CHECK(i["problem"].is_null());
   } else {
+    CHECK(i["problem"].is_string());
     CHECK(i["address"].is_null());
     CHECK(i["host"].is_null());
     CHECK(i["port"].is_null());

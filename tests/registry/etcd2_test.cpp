@@ -173,6 +173,15 @@ TEST_CASE("etcd2 errors map to kinds and one clear line") {
   }
 }
 
+TEST_CASE("an etcd2 error body cannot add a line to the log: its words are escaped") {
+  auto error =
+      parse_api_error(R"({"errorCode":100,"message":"x\nherald: forged\u001b[2J","cause":"/a\r"})");
+  REQUIRE(error);
+  std::string text = to_error("get", "/k", "http://127.0.0.1:2379", *error).what();
+  CHECK(text.find_first_of("\n\r\x1b") == std::string::npos);
+  CHECK(text.find("x\\nherald: forged\\x1b[2J") != std::string::npos);
+}
+
 TEST_CASE("etcd2 parse_watch_response maps a set to a put event at its index") {
   auto batch = parse_watch_response(
       R"({"action":"set","node":{"key":"/services/web/web/web@2","value":"10.0.0.2:3000",)"

@@ -289,3 +289,73 @@ TEST_CASE("a JSON value nested beyond the depth limit is malformed, not a crash"
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("decode_value applies the host rule to the JSON form as to host:port") {
+  using namespace std::string_literals;
+  // Found by the fuzzer: a host holding '"', NUL and invalid UTF-8 was accepted, and encoding it
+  // as JSON threw (nlohmann type_error 316: std::terminate).
+  std::string fuzzed = "l`\",\"\xfe\xff\xff\x00:88"s;
+  for (const std::string& bad :
+       {R"({"host":"{*f********","port":"6"})"s, fuzzed,
+        R"({"host":"127.0.0.1;}server{listen 80;return 200 pwned;}","port":80})"s,
+        "{\"host\":\"10.0.0.1\\r\",\"port\":80}"s, R"({"host":"[zz]","port":80})"s,
+        R"({"host":"a b","port":80})"s}) {
+    CAPTURE(bad);
+    DecodedValue d = decode_value(bad);
+    CHECK_FALSE(d.address.has_value());
+    CHECK_FALSE(d.problem.empty());
+  }
+  CHECK_FALSE(decode_value("{*f********:6").address.has_value());
+}
+
+TEST_CASE("decode_value calls a value with a tag or meta a router cannot take malformed") {
+  for (const char* bad :
+       {R"({"host":"10.0.0.1","port":80,"tags":["server_alias=x.com\n    http-request return"]})",
+        R"({"host":"10.0.0.1","port":80,"tags":["a;b"]})",
+        R"({"host":"10.0.0.1","port":80,"meta":{"k":"v\r\nX"}})",
+        R"({"host":"10.0.0.1","port":80,"meta":{"bad key":"v"}})"}) {
+    CAPTURE(bad);
+    DecodedValue d = decode_value(bad);
+    CHECK_FALSE(d.address.has_value());
+    CHECK((d.problem.find("tag") != std::string::npos ||
+           d.problem.find("meta") != std::string::npos));
+  }
+}
+
+TEST_CASE("a decoded value with an address encodes back, in either format, to the same instance") {
+  for (const char* text :
+       {"10.0.0.5:80", "[::1]:3000", R"({"host":"[fe80::1]","port":"443"})",
+        R"({"host":"web.example","port":8080,"tags":["a=b"],"meta":{"v":"1 2"}})"}) {
+    CAPTURE(text);
+    DecodedValue d = decode_value(text);
+    REQUIRE(d.address);
+    DecodedValue plain = decode_value(encode_value(ValueFormat::hostport, *d.address));
+    REQUIRE(plain.address);
+    CHECK(*plain.address == *d.address);
+    DecodedValue json = decode_value(encode_value(ValueFormat::json, *d.address, d.tags, d.meta));
+    REQUIRE(json.address);
+    CHECK(*json.address == *d.address);
+    CHECK(json.tags == d.tags);
+    CHECK(json.meta == d.meta);
+  }
+}
+
+TEST_CASE("instances_from_snapshot marks instances with unsafe key parts malformed, with why") {
+  auto snap = snapshot_of({kv("/services/web/we;b/we;b@1", "10.0.0.1:80"),
+                           kv("/services/web/web/web@1\n", "10.0.0.1:80"),
+                           kv("/services/web/web/web@2", "10.0.0.1:80\nfrontend evil"),
+                           kv("/services/web/web/web@3", "10.0.0.1:80")});
+  auto got = instances_from_snapshot(snap, query_for("/services/web"));
+  REQUIRE(got.size() == 4);
+  std::size_t valid = 0;
+  for (const auto& inst : got) {
+    if (inst.address) {
+      ++valid;
+      CHECK(inst.key == "/services/web/web/web@3");
+      CHECK(inst.problem.empty());
+    } else {
+      CHECK_FALSE(inst.problem.empty());
+    }
+  }
+  CHECK(valid == 1);
+}

@@ -94,6 +94,7 @@ int run_registrator(const AnnounceOptions& opts, const cli::GlobalOptions& globa
   announce::resolve_key(opts.key, InstanceName{"app", "instance"});
   options.prefix = opts.key.prefix;
   options.format = registry::parse_value_format(opts.value_format);
+  announce::check_tags(opts.tags);
   options.tags = opts.tags;
   announce::Timing timing = announce::resolve_timing(opts.ttl, opts.refresh);
   options.ttl = timing.ttl;
@@ -136,6 +137,7 @@ int run_announce(const AnnounceOptions& opts, const cli::GlobalOptions& global) 
   registry::ValueFormat format = registry::parse_value_format(opts.value_format);
   announce::Timing timing = announce::resolve_timing(opts.ttl, opts.refresh, !opts.once);
   auto meta = announce::parse_meta(opts.meta);
+  announce::check_tags(opts.tags);
   announce::SidekickOptions sidekick_options;
   bool probing = !opts.check_http.empty() || !opts.check_tcp.empty();
   if (probing) {

@@ -14,7 +14,8 @@ constexpr const char* k_host_variable = "COREOS_PRIVATE_IPV4";
 /// A host as --host or COREOS_PRIVATE_IPV4 gives it: a name or an IP, IPv6 with or without
 /// brackets. Validated by building "HOST:PORT" so the rules match parse_host_port's.
 HostPort make_host_port(std::string host, std::uint16_t port, std::string_view what) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']' &&
+      host.find(':') != std::string::npos) {
     host = host.substr(1, host.size() - 2);
   }
   std::string joined = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
@@ -23,7 +24,9 @@ HostPort make_host_port(std::string host, std::uint16_t port, std::string_view w
   if (host.empty() || !try_parse_host_port(joined, out)) {
     throw Error(
         ErrorKind::usage,
-        fmt::format("invalid host '{}' from {}: use an IP address or a host name", host, what));
+        fmt::format("invalid host '{}' from {}: use an IP address or a DNS name (letters, digits, "
+                    "'-' and '.')",
+                    escape_control(host), what));
   }
   return out;
 }

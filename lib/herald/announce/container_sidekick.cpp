@@ -1,5 +1,6 @@
 #include "herald/announce/container_sidekick.hpp"
 
+#include "herald/core/address.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/docker/events.hpp"
@@ -46,15 +47,25 @@ std::vector<std::string> published_ports(const docker::Container& container) {
 std::string node_address(const std::string& host_flag, const EnvLookup& env) {
   constexpr const char* variable = "COREOS_PRIVATE_IPV4";
   std::string host = host_flag;
+  std::string from = "--host";
   if (host.empty()) {
     if (auto value = env(variable)) {
       host = std::string(trim(*value));
+      from = variable;
     } else if (auto file_value = read_env_file_value(environment_file(env), variable)) {
       host = std::string(trim(*file_value));
+      from = fmt::format("{} in {}", variable, environment_file(env));
     }
   }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']' &&
+      host.find(':') != std::string::npos) {
     host = host.substr(1, host.size() - 2);
+  }
+  if (!host.empty() && !is_valid_host(host)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid host '{}' from {}: use an IP address or a DNS name (letters, "
+                            "digits, '-' and '.')",
+                            escape_control(host), from));
   }
   return host;
 }

@@ -1,14 +1,25 @@
 #include "herald/announce/registration.hpp"
 
+#include "herald/core/address.hpp"
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <utility>
 
 namespace herald::announce {
 
 std::string resolve_key(const KeyInput& input, const InstanceName& name) {
+  for (const auto& [flag, text] :
+       {std::pair{"--key", &input.key_template}, std::pair{"--prefix", &input.prefix}}) {
+    if (auto problem = key_text_problem(*text)) {
+      throw Error(ErrorKind::usage, fmt::format("invalid {} '{}': {}; registry keys hold no "
+                                                "control characters",
+                                                flag, escape_control(*text), *problem));
+    }
+  }
   if (!input.key_template.empty()) {
     return registry::expand_key_template(input.key_template, name);
   }
@@ -29,9 +40,33 @@ std::map<std::string, std::string> parse_meta(const std::vector<std::string>& it
           ErrorKind::usage,
           fmt::format("invalid --meta '{}': write KEY=VALUE, such as --meta version=1.4", item));
     }
-    meta[item.substr(0, eq)] = item.substr(eq + 1);
+    std::string key = item.substr(0, eq);
+    std::string value = item.substr(eq + 1);
+    auto problem = meta_key_problem(key);
+    if (!problem) {
+      problem = meta_value_problem(value);
+    }
+    if (problem) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("invalid --meta '{}': {}; meta keys are printable ASCII without "
+                              "spaces, values have no control characters, and neither holds "
+                              "; {{ }} # \" ' ` $ \\",
+                              escape_control(item), *problem));
+    }
+    meta[std::move(key)] = std::move(value);
   }
   return meta;
+}
+
+void check_tags(const std::vector<std::string>& tags) {
+  for (const auto& tag : tags) {
+    if (auto problem = tag_problem(tag)) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("invalid --tag '{}': {}; tags are printable ASCII without spaces "
+                              "and without ; {{ }} # \" ' ` $ \\",
+                              escape_control(tag), *problem));
+    }
+  }
 }
 
 Timing resolve_timing(std::string_view ttl_text, std::string_view refresh_text, bool keep_alive) {

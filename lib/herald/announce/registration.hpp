@@ -22,9 +22,14 @@ struct KeyInput {
 /// prefix that does not start with '/' is Error(usage).
 std::string resolve_key(const KeyInput& input, const InstanceName& name);
 
-/// Parses repeated --meta KEY=VALUE items; a missing '=' or an empty KEY is Error(usage). The last
+/// Parses repeated --meta KEY=VALUE items; a missing '=', an empty KEY, or a KEY or VALUE that
+/// fails the trust model's rule (meta_key_problem, meta_value_problem) is Error(usage). The last
 /// value of a repeated KEY wins.
 std::map<std::string, std::string> parse_meta(const std::vector<std::string>& items);
+
+/// Refuses (Error(usage), naming --tag) a tag that fails tag_problem: control characters, spaces,
+/// non-ASCII or router-config syntax.
+void check_tags(const std::vector<std::string>& tags);
 
 /// The TTL and refresh period of a registration.
 struct Timing {

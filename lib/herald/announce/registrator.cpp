@@ -2,7 +2,9 @@
 
 #include "herald/announce/container_services.hpp"
 #include "herald/announce/registration.hpp"
+#include "herald/core/address.hpp"
 #include "herald/core/error.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/docker/events.hpp"
 #include "herald/docker/ports.hpp"
 
@@ -51,8 +53,8 @@ std::vector<registry::Registration> container_registrations(const docker::Contai
     try {
       name = parse_instance_name(service.name + "@" + id);
     } catch (const Error& e) {
-      spdlog::warn("not registering container '{}' port {}: {}", container.name,
-                   service.container_port, e.what());
+      spdlog::warn("not registering container '{}' port {}: {}", escape_control(container.name),
+                   service.container_port, escape_control(e.what()));
       continue;
     }
     HostPort address;
@@ -61,7 +63,13 @@ std::vector<registry::Registration> container_registrations(const docker::Contai
           docker::published_address(container, service.container_port, options.node_address);
       address = HostPort{published.host, published.port};
     } catch (const Error& e) {
-      spdlog::warn("not registering {}: {}", name.str(), e.what());
+      spdlog::warn("not registering {}: {}", name.str(), escape_control(e.what()));
+      continue;
+    }
+    if (!is_valid_host(address.host)) {
+      spdlog::warn("not registering {}: Docker publishes it at host '{}', which is neither an IP "
+                   "address nor a DNS name",
+                   name.str(), escape_control(address.host));
       continue;
     }
     std::vector<std::string> tags = service.tags;
@@ -73,6 +81,13 @@ std::vector<registry::Registration> container_registrations(const docker::Contai
     std::map<std::string, std::string> meta = service.attributes;
     meta[k_owner_meta] = options.node;
     meta[k_container_meta] = container.id;
+    // Labels and env are written by whoever builds or runs the image: what would not survive the
+    // trust model's rule is never stored (one warning, escaped, per container port).
+    if (auto problem = registry::labels_problem(tags, meta)) {
+      spdlog::warn("not registering {} (container '{}'): its labels or env give {}", name.str(),
+                   escape_control(container.name), escape_control(*problem));
+      continue;
+    }
     out.push_back(make_registration(name, registry::instance_key(options.prefix, name), address,
                                     options.format, std::move(tags), std::move(meta), options.ttl));
   }

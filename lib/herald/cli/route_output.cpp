@@ -72,6 +72,12 @@ void write_instance(JsonWriter& w, const registry::Instance& instance) {
   }
   w.key("valid");
   w.boolean(instance.address.has_value());
+  w.key("problem");
+  if (instance.address) {
+    w.null();
+  } else {
+    w.string(instance.problem);
+  }
   w.key("health");
   w.string(registry::health_name(instance.health));
   w.key("ttl_left");

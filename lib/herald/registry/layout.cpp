@@ -1,5 +1,6 @@
 #include "herald/registry/layout.hpp"
 
+#include "herald/core/address.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/json_limits.hpp"
 #include "herald/core/strings.hpp"
@@ -71,25 +72,28 @@ int natural_compare(std::string_view a, std::string_view b) {
   return c == 0 ? 0 : (c < 0 ? -1 : 1);
 }
 
-/// A JSON host may be written with IPv6 brackets; HostPort keeps hosts without them.
-std::string_view unbracket(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    return host.substr(1, host.size() - 2);
-  }
-  return host;
-}
-
-bool valid_host(std::string_view host) {
-  if (host.empty()) {
+/// True for the characters systemd allows in the parts of a unit name (what APP@INSTANCE uses).
+bool is_name_text(std::string_view text) {
+  if (text.size() > 255) {
     return false;
   }
-  for (char c : host) {
-    if (c == '/' || c == '@' || c == '[' || c == ']' ||
-        std::isspace(static_cast<unsigned char>(c)) != 0) {
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+          c == '-' || c == '_' || c == '.')) {
       return false;
     }
   }
   return true;
+}
+
+/// A JSON host may be written with IPv6 brackets; HostPort keeps hosts without them.
+std::string_view unbracket(std::string_view host) {
+  // Only an IPv6 literal is bracketed: "[zz]" stays as it is, and invalid.
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']' &&
+      host.find(':') != std::string_view::npos) {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
 }
 
 std::optional<std::uint16_t> json_port(const nlohmann::json& port) {
@@ -113,10 +117,12 @@ std::optional<std::uint16_t> json_port(const nlohmann::json& port) {
 DecodedValue decode_json_value(std::string_view text) {
   DecodedValue out;
   if (json_too_deep(text)) {
-    return out; // malformed: dump() of its meta would recurse once per level
+    out.problem = "its JSON is nested too deeply";
+    return out; // dump() of its meta would recurse once per level
   }
   auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
+    out.problem = "neither host:port nor a JSON object";
     return out;
   }
   if (auto tags = doc.find("tags"); tags != doc.end() && tags->is_array()) {
@@ -128,17 +134,30 @@ DecodedValue decode_json_value(std::string_view text) {
   }
   if (auto meta = doc.find("meta"); meta != doc.end() && meta->is_object()) {
     for (const auto& [name, value] : meta->items()) {
-      out.meta[name] = value.is_string() ? value.get<std::string>() : value.dump();
+      // dump() of a string holding invalid UTF-8 throws; such a value is malformed anyway.
+      out.meta[name] = value.is_string()
+                           ? value.get<std::string>()
+                           : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   auto host = doc.find("host");
   auto port = doc.find("port");
   if (host == doc.end() || !host->is_string() || port == doc.end()) {
+    out.problem = "not host:port and no \"host\" and \"port\" in its JSON";
     return out;
   }
   std::string_view host_text = unbracket(host->get_ref<const std::string&>());
   auto port_number = json_port(*port);
-  if (!valid_host(host_text) || !port_number) {
+  if (!is_valid_host(host_text)) {
+    out.problem = "its host is neither an IP address nor a DNS name";
+    return out;
+  }
+  if (!port_number) {
+    out.problem = "its port is not a number from 1 to 65535";
+    return out;
+  }
+  if (auto problem = labels_problem(out.tags, out.meta)) {
+    out.problem = std::move(*problem);
     return out;
   }
   out.address = HostPort{std::string(host_text), *port_number};
@@ -240,50 +259,96 @@ DecodedValue decode_value(std::string_view value) {
   HostPort hp;
   if (try_parse_host_port(text, hp)) {
     out.address = std::move(hp);
+  } else {
+    out.problem = "not HOST:PORT with an IP address or a DNS name and a port 1-65535";
   }
   return out;
 }
 
+std::optional<std::string> labels_problem(const std::vector<std::string>& tags,
+                                          const std::map<std::string, std::string>& meta) {
+  for (const auto& tag : tags) {
+    if (auto problem = tag_problem(tag)) {
+      return problem;
+    }
+  }
+  for (const auto& [name, value] : meta) {
+    if (auto problem = meta_key_problem(name)) {
+      return problem;
+    }
+    if (auto problem = meta_value_problem(value)) {
+      return fmt::format("{} (meta {})", *problem, name);
+    }
+  }
+  return std::nullopt;
+}
+
+void check_instance(Instance& instance) {
+  std::string problem;
+  if (instance.app.empty() || !is_name_text(instance.app) || instance.app == "." ||
+      instance.app == "..") {
+    problem = "its app name is not letters, digits, ':', '-', '_' and '.'";
+  } else if (!is_name_text(instance.instance) || instance.instance == "." ||
+             instance.instance == "..") {
+    problem = "its instance name is not letters, digits, ':', '-', '_' and '.'";
+  } else if (!instance.address) {
+    problem = instance.problem.empty() ? "its address is not HOST:PORT" : instance.problem;
+  } else if (auto labels = labels_problem(instance.tags, instance.meta)) {
+    problem = std::move(*labels);
+  }
+  if (!problem.empty()) {
+    instance.problem = std::move(problem);
+    instance.address.reset();
+  }
+}
+
+std::optional<Instance> instance_at(std::string_view root, const KeyValue& kv) {
+  root = without_trailing_slashes(root);
+  std::string_view key = kv.key;
+  if (key.size() <= root.size() + 1 || !key.starts_with(root) || key[root.size()] != '/') {
+    return std::nullopt;
+  }
+  std::string_view rest = key.substr(root.size() + 1);
+  Instance inst;
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    inst.app = std::string(rest); // single-key layout: /services/clusters/APP
+  } else {
+    std::string_view app = rest.substr(0, slash);
+    std::string_view leaf = rest.substr(slash + 1);
+    // Deeper keys belong to some other tool's layout; they are not instances.
+    if (app.empty() || leaf.empty() || leaf.find('/') != std::string_view::npos) {
+      return std::nullopt;
+    }
+    inst.app = std::string(app);
+    std::string app_at = inst.app + "@";
+    inst.instance = leaf.substr(0, app_at.size()) == app_at
+                        ? std::string(leaf.substr(app_at.size()))
+                        : std::string(leaf);
+  }
+  DecodedValue decoded = decode_value(kv.value);
+  inst.key = kv.key;
+  inst.value = kv.value;
+  inst.address = std::move(decoded.address);
+  inst.problem = std::move(decoded.problem);
+  inst.tags = std::move(decoded.tags);
+  inst.meta = std::move(decoded.meta);
+  inst.health = Instance::Health::passing;
+  inst.ttl_left = kv.ttl;
+  check_instance(inst);
+  return inst;
+}
+
 std::vector<Instance> instances_from_snapshot(const Snapshot& snapshot,
                                               const InstanceQuery& query) {
-  std::string root = std::string(without_trailing_slashes(query.prefix)) + "/";
   std::vector<Instance> out;
   for (const KeyValue& kv : snapshot.entries) {
-    std::string_view key = kv.key;
-    if (key.size() <= root.size() || key.substr(0, root.size()) != root) {
+    auto inst = instance_at(query.prefix, kv);
+    if (!inst || (!query.apps.empty() &&
+                  std::find(query.apps.begin(), query.apps.end(), inst->app) == query.apps.end())) {
       continue;
     }
-    std::string_view rest = key.substr(root.size());
-    Instance inst;
-    auto slash = rest.find('/');
-    if (slash == std::string_view::npos) {
-      inst.app = std::string(rest); // single-key layout: /services/clusters/APP
-    } else {
-      std::string_view app = rest.substr(0, slash);
-      std::string_view leaf = rest.substr(slash + 1);
-      // Deeper keys belong to some other tool's layout; they are not instances.
-      if (app.empty() || leaf.empty() || leaf.find('/') != std::string_view::npos) {
-        continue;
-      }
-      inst.app = std::string(app);
-      std::string app_at = inst.app + "@";
-      inst.instance = leaf.substr(0, app_at.size()) == app_at
-                          ? std::string(leaf.substr(app_at.size()))
-                          : std::string(leaf);
-    }
-    if (!query.apps.empty() &&
-        std::find(query.apps.begin(), query.apps.end(), inst.app) == query.apps.end()) {
-      continue;
-    }
-    DecodedValue decoded = decode_value(kv.value);
-    inst.key = kv.key;
-    inst.value = kv.value;
-    inst.address = std::move(decoded.address);
-    inst.tags = std::move(decoded.tags);
-    inst.meta = std::move(decoded.meta);
-    inst.health = Instance::Health::passing;
-    inst.ttl_left = kv.ttl;
-    out.push_back(std::move(inst));
+    out.push_back(std::move(*inst));
   }
   std::sort(out.begin(), out.end(), [](const Instance& a, const Instance& b) {
     if (int c = natural_compare(a.app, b.app); c != 0) {

@@ -44,13 +44,31 @@ std::string encode_value(ValueFormat format, const HostPort& address,
                          const std::map<std::string, std::string>& meta = {});
 
 /// What a stored value says; readers accept both forms. `address` is nullopt when the value is
-/// neither a valid host:port nor the JSON form (the instance is then shown flagged).
+/// neither a valid host:port nor the JSON form, or when its host, tags or meta fail the trust
+/// model's rule (core/address.hpp); `problem` then says why (the instance is shown flagged and no
+/// template sees it). A decoded value with an address encodes back (either format) to itself.
 struct DecodedValue {
   std::optional<HostPort> address;
   std::vector<std::string> tags;
   std::map<std::string, std::string> meta;
+  std::string problem; ///< "" when address is set
 };
 DecodedValue decode_value(std::string_view value);
+
+/// Why `tags` or `meta` would not survive the trust model's rule (tag_problem, meta_key_problem,
+/// meta_value_problem in core/address.hpp), or nullopt when every one does.
+std::optional<std::string> labels_problem(const std::vector<std::string>& tags,
+                                          const std::map<std::string, std::string>& meta);
+
+/// Applies the trust model's rule to a whole instance: app and instance names (systemd unit-name
+/// characters), address, tags and meta. When one fails, `address` is reset and `problem` says
+/// why, so every reader (route ls, render's views) treats it as malformed.
+void check_instance(Instance& instance);
+
+/// The instance `kv` is in the route model below `root`: `{root}/{app}/{leaf}` (leaf "app@N" or any
+/// leaf: the leaf is the instance) or `{root}/{app}` (the single-key layout, instance ""), checked
+/// with check_instance (a malformed one has no address). nullopt for any other key.
+std::optional<Instance> instance_at(std::string_view root, const KeyValue& kv);
 
 /// The instances held in an etcd snapshot, recognising both layouts:
 /// `{prefix}/{app}/{app}@{instance}` (and any `{prefix}/{app}/{leaf}`: the leaf is the instance)

@@ -60,6 +60,7 @@ struct Instance {
   std::string key;                 ///< where it lives: an etcd key, or a Consul service ID
   std::string value;               ///< the raw value as stored (etcd), or "ADDRESS:PORT" (Consul)
   std::optional<HostPort> address; ///< nullopt when the value is malformed (flagged, not fatal)
+  std::string problem;             ///< why address is nullopt (registry::check_instance)
   Health health = Health::unknown; ///< etcd has no health: an existing key is `passing`
   std::vector<std::string> tags;
   std::map<std::string, std::string> meta;

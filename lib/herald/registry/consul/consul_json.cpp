@@ -4,6 +4,7 @@
 #include "herald/core/error.hpp"
 #include "herald/core/json_limits.hpp"
 #include "herald/core/name.hpp"
+#include "herald/registry/layout.hpp"
 
 #include <algorithm>
 #include <array>
@@ -424,6 +425,7 @@ Instance to_instance(const HealthEntry& entry) {
   instance.tags = entry.tags;
   instance.meta = entry.meta;
   instance.node = entry.node;
+  check_instance(instance);
   return instance;
 }
 

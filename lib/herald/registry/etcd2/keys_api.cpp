@@ -1,6 +1,7 @@
 #include "herald/registry/etcd2/keys_api.hpp"
 
 #include "herald/core/json_limits.hpp"
+#include "herald/core/strings.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -210,9 +211,10 @@ std::optional<ApiError> parse_api_error(std::string_view body) {
 
 Error to_error(std::string_view operation, std::string_view key, std::string_view endpoint,
                const ApiError& error) {
-  std::string said = error.message.empty() ? "error" : error.message;
+  // The server's words are escaped: a body cannot add a line to the log or drive the terminal.
+  std::string said = error.message.empty() ? "error" : escape_control(error.message);
   if (!error.cause.empty() && error.cause != key) {
-    said += fmt::format(" ({})", error.cause);
+    said += fmt::format(" ({})", escape_control(error.cause));
   }
   return Error(kind_for(error.code),
                fmt::format("etcd v2 {} {} at {}: {} [errorCode {}]: {}", operation, key, endpoint,
