@@ -359,15 +359,16 @@ TEST_CASE("the drop guard refuses a render that guts the router, then accepts on
   Setup s;
   test::LogCapture log;
   for (char c : std::string("abcd")) {
-    s.registry.put(std::string("/services/web/") + c, std::string("10.0.0.1:8") + c);
+    s.registry.put(std::string("/services/web/") + c,
+                   std::string("10.0.0.1:8") + char('1' + (c - 'a')));
   }
   auto web = s.reloading(s.resource("web", k_servers, {"/services/web"}));
   render::RenderLoop loop(s.registry, {web}, watching(), s.stop, ignore_output()); // --max-drop 50
   LoopThread running(loop, s.stop);
   REQUIRE(s.caught_up());
   std::string all_four = test::read_file(web.dest);
-  REQUIRE(all_four == "server 10.0.0.1:8a;\nserver 10.0.0.1:8b;\nserver 10.0.0.1:8c;\n"
-                      "server 10.0.0.1:8d;\n");
+  REQUIRE(all_four == "server 10.0.0.1:81;\nserver 10.0.0.1:82;\nserver 10.0.0.1:83;\n"
+                      "server 10.0.0.1:84;\n");
   REQUIRE(s.reloads(web) == 1);
 
   // TTLs lapse during a network blip: three of four instances vanish in one batch.
@@ -382,9 +383,9 @@ TEST_CASE("the drop guard refuses a render that guts the router, then accepts on
   CHECK(log.count("left unchanged") == 1);
 
   // One comes back: 2 of the 4 installed is a 50% drop, within --max-drop 50.
-  s.registry.put("/services/web/b", "10.0.0.1:8b");
+  s.registry.put("/services/web/b", "10.0.0.1:82");
   REQUIRE(s.caught_up());
-  CHECK(test::read_file(web.dest) == "server 10.0.0.1:8a;\nserver 10.0.0.1:8b;\n");
+  CHECK(test::read_file(web.dest) == "server 10.0.0.1:81;\nserver 10.0.0.1:82;\n");
   CHECK(s.reloads(web) == 2);
   CHECK(log.count("rendering works again") == 1);
   CHECK(running.stop().code == ExitCode::ok);
@@ -409,4 +410,77 @@ TEST_CASE("render --onetime refuses an empty snapshot over a non-empty dest unle
   CHECK(accepted.code == ExitCode::ok);
   CHECK(accepted.failures.empty());
   CHECK(test::read_file(web.dest).empty());
+}
+
+// --- the guards count instances, and the instance views skip what fails the trust model --------
+
+/// nginx-host.toml's keys: the instances and a domain key that is not one.
+const Words k_host_keys{"/services/web", "/services/domain"};
+
+/// The bundled templates' way of reading instances: only what passes the rule.
+constexpr std::string_view k_routes =
+    "{{range routes \"/services/web\"}}{{.Name}}:{{range .Instances}} {{.Address}}{{end}}\n{{end}}";
+
+TEST_CASE("render --onetime counts instances, not keys: a domain key alone is an empty render") {
+  Setup s;
+  s.registry.put("/services/domain", "example.com");
+  auto web = s.resource("web", k_routes, k_host_keys);
+  s.dir.write("web.conf", "web: 10.0.0.1:80\n");
+  render::LoopResult refused =
+      render::RenderLoop(s.registry, {web}, render::LoopOptions{}, s.stop, ignore_output()).run();
+  CHECK(refused.code == ExitCode::failure);
+  REQUIRE(refused.failures.size() == 1);
+  CHECK(refused.failures[0].find("no instances") != std::string::npos);
+  CHECK(test::read_file(web.dest) == "web: 10.0.0.1:80\n");
+}
+
+TEST_CASE("render --onetime counts a malformed value as no instance") {
+  Setup s;
+  s.registry.put("/services/web/web/web@1", "127.0.0.1;}server{listen 80;}upstream x{server a:1");
+  auto web = s.resource("web", k_servers, {"/services/web"});
+  s.dir.write("web.conf", "server 10.0.0.1:80;\n");
+  render::LoopResult refused =
+      render::RenderLoop(s.registry, {web}, render::LoopOptions{}, s.stop, ignore_output()).run();
+  CHECK(refused.code == ExitCode::failure);
+  CHECK(test::read_file(web.dest) == "server 10.0.0.1:80;\n");
+}
+
+TEST_CASE("render --watch refuses the last 1 -> 0 instance step with a domain key present") {
+  Setup s;
+  test::LogCapture log;
+  s.registry.put("/services/domain", "example.com");
+  s.registry.put("/services/web/web/web@1", "10.0.0.1:80");
+  auto web = s.reloading(s.resource("web", k_routes, k_host_keys));
+  render::RenderLoop loop(s.registry, {web}, watching(), s.stop, ignore_output());
+  LoopThread running(loop, s.stop);
+  REQUIRE(s.caught_up());
+  REQUIRE(test::read_file(web.dest) == "web: 10.0.0.1:80\n");
+  CHECK(log.count("(1 instance)") == 1);
+
+  s.registry.remove("/services/web/web/web@1");
+  REQUIRE(s.caught_up());
+  CHECK(test::read_file(web.dest) == "web: 10.0.0.1:80\n");
+  CHECK(s.reloads(web) == 1);
+  CHECK(log.count("no instances") == 1);
+  CHECK(running.stop().code == ExitCode::ok);
+}
+
+TEST_CASE("routes skips a malformed instance, warns once per key escaped, and counts it") {
+  Setup s;
+  test::LogCapture log;
+  s.registry.put("/services/web/web/web@1", "10.0.0.1:80");
+  s.registry.put("/services/web/web/web@2", "10.0.0.2:80\nfrontend evil");
+  s.registry.put("/services/web/api/api@1", R"({"host":"10.0.0.3","port":80,"tags":["a\nb"]})");
+  s.registry.put("/services/web/x;y/x;y@1", "10.0.0.4:80");
+  auto web = s.resource("web", k_routes, {"/services/web"});
+  render::LoopResult result =
+      render::RenderLoop(s.registry, {web}, render::LoopOptions{}, s.stop, ignore_output()).run();
+  CHECK(result.code == ExitCode::ok);
+  CHECK(test::read_file(web.dest) == "web: 10.0.0.1:80\n");
+  CHECK(log.count("skipping") == 3);
+  CHECK(log.count("skipping /services/web/web/web@2: ") == 1);
+  CHECK(log.count("(1 instance, 3 skipped)") == 1);
+  for (const auto& line : log.lines()) {
+    CHECK(line.find('\n') == std::string::npos);
+  }
 }

@@ -5,6 +5,7 @@
 #include "herald/registry/backends.hpp"
 #include "herald/render/loop.hpp"
 #include "herald/render/service_view.hpp"
+#include "support/log_capture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -52,6 +53,29 @@ TEST_CASE("a service view maps instances and counts only loads that changed some
   CHECK(mapped->id == "db-on-node1");
   CHECK(mapped->status == "warning");
   CHECK(mapped->node == "node1");
+}
+
+TEST_CASE(
+    "a service view skips instances whose address, tags or meta fail the rule, warning once") {
+  test::LogCapture log;
+  auto reg = registry::make_memory_registry();
+  reg->put("/services/web/web/web@1", "10.0.0.1:80");
+  reg->put("/services/web/web/web@2",
+           R"({"host":"10.0.0.2","port":80,"tags":["server_alias=x.com\n  http-request deny"]})");
+  reg->put("/services/web/web/web@3", R"({"host":"10.0.0.3","port":80,"meta":{"k":"a;b"}})");
+  reg->put("/services/web/web/web@4", R"({"host":"127.0.0.1;}server{","port":80})");
+  render::ServiceView view;
+  CHECK(view.load(*reg));
+  REQUIRE(view.service_instances().size() == 1);
+  CHECK(view.service_instances()[0].address == "10.0.0.1");
+  CHECK(view.skipped().size() == 3);
+  CHECK(log.count("service: skipping") == 3);
+  reg->put("/services/web/web/web@5", "10.0.0.5:80");
+  CHECK(view.load(*reg));
+  CHECK(log.count("service: skipping") == 3); // each bad key once, not once per load
+  for (const auto& line : log.lines()) {
+    CHECK(line.find('\n') == std::string::npos);
+  }
 }
 
 TEST_CASE("a change feed reports an instance change and a key change, whichever comes") {

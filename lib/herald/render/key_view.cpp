@@ -24,8 +24,36 @@ std::string KeyView::template_key(std::string_view key) const {
   return join_key("/", key);
 }
 
+void KeyView::classify(const registry::KeyValue& kv) {
+  m_instances.erase(kv.key);
+  m_skipped.erase(kv.key);
+  for (const auto& dir : m_registry_keys) {
+    auto instance = registry::instance_at(dir, kv);
+    if (!instance) {
+      continue;
+    }
+    if (instance->address) {
+      m_instances.insert(kv.key);
+      return;
+    }
+    // DIR/APP/LEAF is an instance's place whatever its value; a malformed DIR/APP is just some
+    // other key (/services/domain below /services).
+    std::string_view root = dir;
+    while (!root.empty() && root.back() == '/') {
+      root.remove_suffix(1);
+    }
+    std::string_view rest = std::string_view(kv.key).substr(root.size());
+    if (std::count(rest.begin(), rest.end(), '/') >= 2) {
+      m_skipped.insert_or_assign(kv.key, instance->problem);
+      return;
+    }
+  }
+}
+
 void KeyView::load(const registry::Snapshot& snapshot) {
   m_store->clear();
+  m_instances.clear();
+  m_skipped.clear();
   const auto& entries = snapshot.entries;
   for (const auto& dir : m_registry_keys) {
     auto it = std::lower_bound(
@@ -34,6 +62,7 @@ void KeyView::load(const registry::Snapshot& snapshot) {
     for (; it != entries.end() && it->key.starts_with(dir == "/" ? "" : dir); ++it) {
       if (registry::key_in_dir(it->key, dir)) {
         m_store->set(template_key(it->key), it->value);
+        classify(*it);
       }
     }
   }
@@ -45,8 +74,11 @@ bool KeyView::apply(const registry::Event& event) {
   }
   if (event.type == registry::Event::Type::put) {
     m_store->set(template_key(event.kv.key), event.kv.value);
+    classify(event.kv);
   } else {
     m_store->erase(template_key(event.kv.key));
+    m_instances.erase(event.kv.key);
+    m_skipped.erase(event.kv.key);
   }
   return true;
 }

@@ -3,7 +3,9 @@
 #include "herald/registry/registry.hpp"
 #include "herald/tmpl/kv_store.hpp"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,16 +40,29 @@ public:
   /// The store templates read. Its address stays the same for the life of the view.
   std::shared_ptr<const tmpl::KvStore> store() const { return m_store; }
 
-  /// How many keys ("instances") the view holds now.
+  /// How many keys the view holds now.
   std::size_t size() const { return m_store->size(); }
+
+  /// How many of them the route model reads as routable instances (registry::instance_at below
+  /// one of registry_keys() with a valid address): what the drop guard counts.
+  std::size_t instance_count() const { return m_instances.size(); }
+
+  /// The keys in an instance's place (DIR/APP/LEAF) whose value fails the trust model's rule,
+  /// with why: the instance views skip them. Keyed by registry key.
+  const std::map<std::string, std::string, std::less<>>& skipped() const { return m_skipped; }
 
   /// The key a template sees for the registry key `key`.
   std::string template_key(std::string_view key) const;
 
 private:
+  /// Files `kv` under m_instances or m_skipped (or neither).
+  void classify(const registry::KeyValue& kv);
+
   std::string m_prefix;
   std::vector<std::string> m_registry_keys;
   std::shared_ptr<tmpl::KvStore> m_store;
+  std::set<std::string, std::less<>> m_instances;
+  std::map<std::string, std::string, std::less<>> m_skipped;
 };
 
 /// The deepest directory holding every one of `keys` ("/services/web" and "/services/clusters"

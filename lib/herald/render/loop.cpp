@@ -1,6 +1,7 @@
 #include "herald/render/loop.hpp"
 
 #include "herald/core/duration.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/render/diff.hpp"
 #include "herald/render/key_view.hpp"
 #include "herald/render/template_file.hpp"
@@ -72,6 +73,10 @@ struct Slot {
   std::string output;
   /// What its last install left at dest.
   InstalledFile installed;
+  /// Set when its template calls `routes`: the keys that view skips are then reported.
+  std::shared_ptr<RouteReads> reads = std::make_shared<RouteReads>();
+  /// The skipped keys already reported (key -> why), so each bad key is logged once.
+  std::map<std::string, std::string, std::less<>> reported;
 };
 
 struct RenderLoop::Impl {
@@ -105,9 +110,18 @@ struct RenderLoop::Impl {
       if (view == views.size()) {
         views.push_back(std::make_unique<KeyView>(resource.prefix, keys));
       }
-      tmpl::Template templ = load_template(resource, views[view]->store(), services);
-      slots.push_back(
-          Slot{std::move(resource), std::move(templ), view, std::nullopt, {}, true, {}, {}});
+      auto reads = std::make_shared<RouteReads>();
+      tmpl::Template templ = load_template(resource, views[view]->store(), services, reads);
+      slots.push_back(Slot{std::move(resource),
+                           std::move(templ),
+                           view,
+                           std::nullopt,
+                           {},
+                           true,
+                           {},
+                           {},
+                           std::move(reads),
+                           {}});
     }
     prefix = common_parent(all_keys);
   }
@@ -146,11 +160,37 @@ struct RenderLoop::Impl {
     }
   }
 
-  /// What the drop guard counts: the keys of the slot's view, plus the instances `service` reads
-  /// (all resources share them; a template reading only services has no keys).
+  /// What the drop guard counts: the instances among the keys of the slot's view (keys the route
+  /// model reads as valid instances: not /services/domain, not a malformed value), plus the
+  /// instances `service` reads (all resources share them; a template reading only services has
+  /// no keys).
   std::size_t count_of(const Slot& slot) const {
-    return views[slot.view]->size() +
+    return views[slot.view]->instance_count() +
            (services->wanted() ? services->service_instances().size() : 0);
+  }
+
+  /// How many instances the slot's template could not see: the malformed keys of its view when it
+  /// reads them through `routes`, and those `service` skipped.
+  std::size_t skipped_of(const Slot& slot) const {
+    return (slot.reads->called ? views[slot.view]->skipped().size() : 0) +
+           (services->wanted() ? services->skipped().size() : 0);
+  }
+
+  /// One warning per key the instance views skip (escaped: a key cannot forge a log line), the
+  /// first time it is skipped for a reason.
+  void report_skipped(Slot& slot) {
+    if (!slot.reads->called) {
+      return;
+    }
+    const auto& skipped = views[slot.view]->skipped();
+    for (const auto& [key, why] : skipped) {
+      auto it = slot.reported.find(key);
+      if (it == slot.reported.end() || it->second != why) {
+        spdlog::warn("{}: skipping {}: {}", slot.resource.name, escape_control(key),
+                     escape_control(why));
+      }
+    }
+    slot.reported = skipped;
   }
 
   /// --noop: the diff against dest, nothing written.
@@ -185,8 +225,10 @@ struct RenderLoop::Impl {
     std::size_t count = count_of(slot);
     check_keyspace(slot);
     auto started = Clock::now();
+    slot.reads->called = false;
     execute_template(slot.resource, slot.templ, slot.output, options.exec);
     double render_ms = ms_since(started);
+    report_skipped(slot);
     if (options.to_stdout) {
       out(slot.output);
       return;
@@ -202,7 +244,10 @@ struct RenderLoop::Impl {
                   render_ms, ms_since(started));
     slot.installed_count = count;
     if (outcome == InstallOutcome::installed) {
-      spdlog::info("{}: installed {} ({} keys){}", slot.resource.name, slot.resource.dest, count,
+      std::size_t skipped = skipped_of(slot);
+      spdlog::info("{}: installed {} ({} instance{}{}){}", slot.resource.name, slot.resource.dest,
+                   count, count == 1 ? "" : "s",
+                   skipped == 0 ? std::string() : fmt::format(", {} skipped", skipped),
                    slot.resource.reload_cmd ? " and reloaded" : "");
     } else {
       spdlog::debug("{}: {} is up to date", slot.resource.name, slot.resource.dest);

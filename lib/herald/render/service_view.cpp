@@ -1,5 +1,6 @@
 #include "herald/render/service_view.hpp"
 
+#include "herald/core/strings.hpp"
 #include "herald/registry/layout.hpp"
 
 #include <algorithm>
@@ -46,11 +47,22 @@ std::optional<tmpl::ServiceInstance> ServiceView::to_service(const registry::Ins
 
 bool ServiceView::load(registry::Registry& registry) {
   std::vector<tmpl::ServiceInstance> next;
+  std::map<std::string, std::string> skipped;
   for (const auto& instance : registry.instances(m_query)) {
     if (auto s = to_service(instance, registry.backend())) {
       next.push_back(std::move(*s));
+    } else {
+      skipped[instance.key] = instance.problem;
     }
   }
+  for (const auto& [key, why] : skipped) {
+    auto it = m_skipped.find(key);
+    if (it == m_skipped.end() || it->second != why) {
+      // Once per bad instance, escaped: a Consul service ID or an etcd key cannot forge a line.
+      spdlog::warn("service: skipping {}: {}", escape_control(key), escape_control(why));
+    }
+  }
+  m_skipped = std::move(skipped);
   if (next == m_instances) {
     return false;
   }

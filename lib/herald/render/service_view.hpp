@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,9 @@ public:
   /// Reads the instances again; returns true (and bumps generation()) when they changed.
   /// Throws the registry's Error.
   bool load(registry::Registry& registry);
+  /// The instances the last load left out because they fail the trust model's rule (key -> why);
+  /// each is logged once, escaped.
+  const std::map<std::string, std::string>& skipped() const { return m_skipped; }
   /// Counts the loads that changed something, so a loop can tell whether to render again.
   std::uint64_t generation() const { return m_generation; }
 
@@ -51,6 +55,7 @@ public:
 private:
   registry::InstanceQuery m_query;
   std::vector<tmpl::ServiceInstance> m_instances;
+  std::map<std::string, std::string> m_skipped;
   std::uint64_t m_generation = 0;
   bool m_wanted = false;
 };

@@ -1,6 +1,7 @@
 #include "herald/render/template_file.hpp"
 
 #include "herald/core/file.hpp"
+#include "herald/render/route_funcs.hpp"
 #include "herald/tmpl/funcs_confd.hpp"
 #include "herald/tmpl/funcs_consul.hpp"
 
@@ -26,7 +27,8 @@ namespace {
 
 tmpl::Template load_template(const TemplateResource& resource,
                              std::shared_ptr<const tmpl::KvStore> store,
-                             std::shared_ptr<tmpl::ServiceSource> services) {
+                             std::shared_ptr<tmpl::ServiceSource> services,
+                             std::shared_ptr<RouteReads> reads) {
   std::optional<std::string> text =
       read_file(resource.src, k_max_template_size, fmt::format("{}: template", resource.name));
   if (!text) {
@@ -38,7 +40,8 @@ tmpl::Template load_template(const TemplateResource& resource,
   std::string name = std::filesystem::path(resource.src).filename().string();
   try {
     tmpl::FuncMap funcs = tmpl::confd_funcs(store);
-    tmpl::add_consul_funcs(funcs, *text, std::move(store), std::move(services));
+    tmpl::add_consul_funcs(funcs, *text, store, std::move(services));
+    add_route_funcs(funcs, std::move(store), std::move(reads));
     return tmpl::Template::parse(name, *text, std::move(funcs));
   } catch (const tmpl::TemplateError& e) {
     rethrow_template_error(resource, e);
