@@ -1,5 +1,7 @@
 #include "herald/core/address.hpp"
 
+#include "herald/core/utf8.hpp"
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -89,59 +91,11 @@ bool is_dns_name(std::string_view host) {
   return !last_all_digits;
 }
 
-/// The length of the UTF-8 sequence at `text[i]` and its code point, or 0 when it is not valid
-/// UTF-8 (overlong forms, surrogates and code points above U+10FFFF are invalid).
-std::size_t utf8_sequence(std::string_view text, std::size_t i, char32_t& code) {
-  auto b0 = static_cast<unsigned char>(text[i]);
-  std::size_t len = 0;
-  char32_t min = 0;
-  if (b0 < 0x80) {
-    code = b0;
-    return 1;
-  }
-  if ((b0 & 0xe0) == 0xc0) {
-    len = 2;
-    code = b0 & 0x1f;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    len = 3;
-    code = b0 & 0x0f;
-    min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    len = 4;
-    code = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > text.size()) {
-    return 0;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xc0) != 0x80) {
-      return 0;
-    }
-    code = (code << 6) | (b & 0x3f);
-  }
-  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-    return 0;
-  }
-  return len;
-}
-
-/// Line and paragraph separators, zero-width and bidirectional formatting characters: invisible in
-/// a log or a terminal, they can make text read as something else ("Trojan Source").
-bool is_invisible(char32_t code) {
-  return (code >= 0x200b && code <= 0x200f) || (code >= 0x2028 && code <= 0x202e) ||
-         (code >= 0x2060 && code <= 0x2069) || code == 0xfeff;
-}
-
 /// Why `text` holds a control character or is not valid UTF-8; nullopt when it is clean.
 std::optional<std::string> control_problem(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     char32_t code = 0;
-    std::size_t len = utf8_sequence(text, i, code);
+    std::size_t len = utf8_decode(text, i, code);
     if (len == 0) {
       return fmt::format("byte {} is not valid UTF-8", i + 1);
     }

@@ -1,5 +1,7 @@
 #include "herald/core/strings.hpp"
 
+#include "herald/core/utf8.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -31,30 +33,61 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+namespace {
+
+void append_escaped(std::string& out, std::string_view text, bool quote) {
+  // Most text is printable ASCII: copy it whole.
+  bool plain = std::all_of(text.begin(), text.end(), [quote](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && !(quote && (c == '"' || c == '\\'));
+  });
+  if (plain) {
+    out.append(text);
+    return;
+  }
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t code = 0;
+    std::size_t length = utf8_decode(text, i, code);
+    if (length == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
+      ++i;
+      continue;
+    }
+    if (code == '\n') {
+      out += "\\n";
+    } else if (code == '\r') {
+      out += "\\r";
+    } else if (code == '\t') {
+      out += "\\t";
+    } else if (code < 0x20 || code == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(code));
+    } else if ((code >= 0x80 && code <= 0x9f) || is_invisible(code)) {
+      out += fmt::format("\\u{{{:04x}}}", static_cast<unsigned>(code));
+    } else if (quote && (code == '"' || code == '\\')) {
+      out += '\\';
+      out += static_cast<char>(code);
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+}
+
+} // namespace
+
 std::string escape_control(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7f) {
-      out.push_back(c);
-      continue;
-    }
-    switch (c) {
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      out += fmt::format("\\x{:02x}", u);
-      break;
-    }
-  }
+  append_escaped(out, text, false);
+  return out;
+}
+
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  append_escaped(out, text, true);
+  out += '"';
   return out;
 }
 

@@ -14,9 +14,15 @@ std::vector<std::string> split(std::string_view text, char sep);
 std::string_view trim(std::string_view text);
 
 /// `text` safe for one line of a terminal or a log: control bytes (and DEL) are written as C
-/// escapes ("\n", "\t", "\x1b"), so a newline in untrusted text cannot start a forged line
-/// and an escape sequence cannot drive the terminal. Everything else, UTF-8 included, is kept.
+/// escapes ("\n", "\t", "\x1b"), bytes that are not valid UTF-8 as "\xNN", and C1 controls and
+/// invisible characters (bidirectional controls, zero-width ones, line separators) as "\u{202e}",
+/// so a newline in untrusted text cannot start a forged line, an escape sequence cannot drive the
+/// terminal and text cannot read as something it is not. Everything else, UTF-8 included, is kept.
 std::string escape_control(std::string_view text);
+
+/// `text` in double quotes for a message, escaped as escape_control() does and with '"' and '\'
+/// escaped too: "web@\x00" (what fmt's {:?} does, without its assertion on invalid UTF-8).
+std::string quoted(std::string_view text);
 
 /// The candidate closest to `word` by edit distance when it is close enough to be a likely typo,
 /// for "did you mean ...?" hints.

@@ -62,12 +62,23 @@ bool valid_code_point(char32_t c) noexcept {
 
 } // namespace
 
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
+std::size_t utf8_decode(std::string_view text, std::size_t i, char32_t& code) noexcept {
   if (i >= text.size()) {
     return 0;
   }
   Decoded d = decode(text, i);
+  code = d.code;
   return d.length != 0 && valid_code_point(d.code) ? d.length : 0;
+}
+
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
+  char32_t code = 0;
+  return utf8_decode(text, i, code);
+}
+
+bool is_invisible(char32_t code) noexcept {
+  return (code >= 0x200b && code <= 0x200f) || (code >= 0x2028 && code <= 0x202e) ||
+         (code >= 0x2060 && code <= 0x2069) || code == 0xfeff;
 }
 
 std::size_t invalid_utf8_offset(std::string_view text) noexcept {
