@@ -72,6 +72,14 @@ TEST_CASE("invalid unit names are refused in fleet's words") {
   CHECK(fleet_name_problem("x.busname").empty());
 }
 
+TEST_CASE("a name that is not UTF-8 is refused with its bytes escaped, not an assertion") {
+  // Found by the unit_file fuzzer: fmt's {:?} aborted the process on invalid UTF-8.
+  std::string name("[S\0\0\0\rce]\xf2o", 11);
+  std::string message = error_of([&] { parse_unit_name(name); });
+  CHECK(message.find(R"(invalid unit name "[S\x00\x00\x00\rce]\xf2o")") != std::string::npos);
+  CHECK(message.find('\r') == std::string::npos);
+}
+
 TEST_CASE("names fleet takes but systemd would refuse are refused too") {
   CHECK(systemd_name_problem("x.busname") == R"(unit type "busname" is unknown to systemd)");
   CHECK_FALSE(is_valid_unit_name("x.snapshot"));

@@ -3,6 +3,7 @@
 #include "herald/core/error.hpp"
 #include "herald/core/file.hpp"
 #include "herald/core/name.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/install_paths.hpp"
 #include "herald/units/quote.hpp"
 #include "herald/units/unit_name.hpp"
@@ -21,7 +22,7 @@ using tmpl::Entries;
 using tmpl::Value;
 
 [[noreturn]] void invalid(std::string_view what, std::string_view value, std::string_view rule) {
-  throw Error(ErrorKind::usage, fmt::format("invalid {} {:?}: {}", what, std::string(value), rule));
+  throw Error(ErrorKind::usage, fmt::format("invalid {} {}: {}", what, quoted(value), rule));
 }
 
 bool is_lower_alnum(char c) {
@@ -195,9 +196,9 @@ RouterKind parse_router_kind(std::string_view text) {
       return kind;
     }
   }
-  throw Error(ErrorKind::usage, fmt::format("unknown router template {:?}: use nginx-host, "
+  throw Error(ErrorKind::usage, fmt::format("unknown router template {}: use nginx-host, "
                                             "nginx-path or haproxy",
-                                            std::string(text)));
+                                            quoted(text)));
 }
 
 std::string_view to_string(RouterKind kind) {
@@ -216,7 +217,7 @@ std::pair<std::string, std::string> parse_env_assignment(std::string_view text) 
   std::size_t equals = text.find('=');
   if (equals == std::string_view::npos) {
     throw Error(ErrorKind::usage,
-                fmt::format("invalid --env {:?}: expected KEY=VALUE", std::string(text)));
+                fmt::format("invalid --env {}: expected KEY=VALUE", quoted(text)));
   }
   std::string name(text.substr(0, equals));
   if (!is_valid_environment_name(name)) {
@@ -251,9 +252,9 @@ parse_env_file(std::string_view text, std::string_view source,
     std::string name(line.substr(0, equals));
     if (!is_valid_environment_name(name)) {
       throw Error(ErrorKind::usage,
-                  fmt::format("{}:{}: invalid variable name {:?}: use letters, digits and '_', "
+                  fmt::format("{}:{}: invalid variable name {}: use letters, digits and '_', "
                               "not starting with a digit",
-                              source, number, name));
+                              source, number, quoted(name)));
     }
     if (equals == std::string_view::npos) {
       if (auto value = lookup(name)) {

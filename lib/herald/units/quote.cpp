@@ -131,8 +131,8 @@ std::size_t decode_escape(std::string_view text, std::size_t at, std::string& ou
 }
 
 [[noreturn]] void bad_words(std::string_view value, const std::string& why) {
-  throw Error(ErrorKind::data, fmt::format("cannot split {:?} into words: {}",
-                                           std::string(value.substr(0, 200)), why));
+  throw Error(ErrorKind::data,
+              fmt::format("cannot split {} into words: {}", quoted(value.substr(0, 200)), why));
 }
 
 bool is_bare_word_char(unsigned char c) {
@@ -287,9 +287,9 @@ bool is_valid_environment_name(std::string_view name) {
 std::string environment_word(std::string_view name, std::string_view value) {
   if (!is_valid_environment_name(name)) {
     throw Error(ErrorKind::data,
-                fmt::format("invalid environment variable name {:?}: use letters, digits and '_', "
+                fmt::format("invalid environment variable name {}: use letters, digits and '_', "
                             "not starting with a digit",
-                            std::string(name)));
+                            quoted(name)));
   }
   if (value.find('\0') != std::string_view::npos) {
     throw Error(ErrorKind::data, fmt::format("the value of {} holds a NUL byte", name));

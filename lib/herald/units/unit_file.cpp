@@ -1,5 +1,6 @@
 #include "herald/units/unit_file.hpp"
 
+#include "herald/core/strings.hpp"
 #include "herald/core/utf8.hpp"
 
 #include <algorithm>
@@ -150,15 +151,14 @@ std::string parse_header(std::string_view stripped, const LogicalLine& logical,
                          const std::string& source) {
   if (!stripped.ends_with(']')) {
     throw ParseError(source, logical.line, column_of(logical.text, stripped),
-                     fmt::format("invalid section header {:?}: a header is [NAME] alone on its "
+                     fmt::format("invalid section header {}: a header is [NAME] alone on its "
                                  "line",
-                                 std::string(stripped)));
+                                 quoted(stripped)));
   }
   std::string name(stripped.substr(1, stripped.size() - 2));
   if (std::string problem = section_name_problem(name); !problem.empty()) {
-    throw ParseError(
-        source, logical.line, column_of(logical.text, stripped) + 1,
-        fmt::format("invalid section header {:?}: {}", std::string(stripped), problem));
+    throw ParseError(source, logical.line, column_of(logical.text, stripped) + 1,
+                     fmt::format("invalid section header {}: {}", quoted(stripped), problem));
   }
   return name;
 }
@@ -170,8 +170,8 @@ UnitOption parse_assignment(std::string_view stripped, const LogicalLine& logica
   int column = column_of(logical.text, stripped);
   if (equals == std::string_view::npos) {
     throw ParseError(source, logical.line, column,
-                     fmt::format("expected NAME=VALUE or a [SECTION] header, found {:?}",
-                                 std::string(stripped.substr(0, 60))));
+                     fmt::format("expected NAME=VALUE or a [SECTION] header, found {}",
+                                 quoted(stripped.substr(0, 60))));
   }
   std::string_view name = strip(stripped.substr(0, equals));
   if (name.empty()) {
@@ -249,8 +249,8 @@ std::string section_name_problem(std::string_view name) {
   }
   for (unsigned char c : name) {
     if (is_control(c) || c == '"' || c == '\'' || c == '\\' || c == '[' || c == ']') {
-      return fmt::format("character {:?} is not allowed in a section name",
-                         std::string(1, static_cast<char>(c)));
+      return fmt::format("character {} is not allowed in a section name",
+                         quoted(std::string(1, static_cast<char>(c))));
     }
   }
   if (!is_valid_utf8(name)) {
@@ -265,15 +265,15 @@ std::string option_name_problem(std::string_view name) {
   }
   for (unsigned char c : name) {
     if (is_control(c) || c == ' ' || c == '=') {
-      return fmt::format("character {:?} is not allowed in option name {:?}",
-                         std::string(1, static_cast<char>(c)), std::string(name));
+      return fmt::format("character {} is not allowed in option name {}",
+                         quoted(std::string(1, static_cast<char>(c))), quoted(name));
     }
   }
   if (name.front() == '[' || name.front() == '#' || name.front() == ';') {
-    return fmt::format("option name {:?} would read as a header or a comment", std::string(name));
+    return fmt::format("option name {} would read as a header or a comment", quoted(name));
   }
   if (!is_valid_utf8(name)) {
-    return fmt::format("option name {:?} is not valid UTF-8", std::string(name));
+    return fmt::format("option name {} is not valid UTF-8", quoted(name));
   }
   return {};
 }
@@ -284,8 +284,8 @@ std::string option_value_problem(std::string_view value) {
       return "it holds a newline (a unit file has no way to write one; join the lines)";
     }
     if (is_control(c) && c != '\t') {
-      return fmt::format("it holds the control character {:?}",
-                         std::string(1, static_cast<char>(c)));
+      return fmt::format("it holds the control character {}",
+                         quoted(std::string(1, static_cast<char>(c))));
     }
   }
   if (strip(value).size() != value.size()) {
@@ -368,8 +368,8 @@ std::string UnitFile::emit() const {
       out += section.written;
     } else {
       if (std::string problem = section_name_problem(section.name); !problem.empty()) {
-        throw Error(ErrorKind::data, fmt::format("cannot write section [{}]: {}",
-                                                 fmt::format("{:?}", section.name), problem));
+        throw Error(ErrorKind::data,
+                    fmt::format("cannot write section [{}]: {}", quoted(section.name), problem));
       }
       out += '[';
       out += section.name;
@@ -386,8 +386,8 @@ std::string UnitFile::emit() const {
                       fmt::format("cannot write an option of [{}]: {}", section.name, problem));
         }
         if (std::string problem = option_value_problem(option.value); !problem.empty()) {
-          throw Error(ErrorKind::data, fmt::format("cannot write {}= of [{}] {:?}: {}", option.name,
-                                                   section.name, option.value, problem));
+          throw Error(ErrorKind::data, fmt::format("cannot write {}= of [{}] {}: {}", option.name,
+                                                   section.name, quoted(option.value), problem));
         }
         out += option.name;
         out += '=';

@@ -131,8 +131,7 @@ UnitName parse_unit_name(std::string_view name) {
     problem = systemd_name_problem(name);
   }
   if (!problem.empty()) {
-    throw Error(ErrorKind::data,
-                fmt::format("invalid unit name {:?}: {}", std::string(name), problem));
+    throw Error(ErrorKind::data, fmt::format("invalid unit name {}: {}", quoted(name), problem));
   }
   std::size_t dot = name.rfind('.');
   std::string_view stem = name.substr(0, dot);
@@ -190,9 +189,9 @@ std::string unescape_instance(std::string_view escaped) {
       }
     }
     throw Error(ErrorKind::data,
-                fmt::format("cannot unescape {:?}: a backslash starts \\xNN (NN two hex digits, "
+                fmt::format("cannot unescape {}: a backslash starts \\xNN (NN two hex digits, "
                             "not 00)",
-                            std::string(escaped)));
+                            quoted(escaped)));
   }
   return out;
 }
@@ -200,13 +199,13 @@ std::string unescape_instance(std::string_view escaped) {
 std::string escape_path(std::string_view path) {
   if (!path.starts_with('/')) {
     throw Error(ErrorKind::data,
-                fmt::format("cannot escape {:?} as a path: it is not absolute", std::string(path)));
+                fmt::format("cannot escape {} as a path: it is not absolute", quoted(path)));
   }
   std::vector<std::string_view> parts = path_components(path);
   if (std::find(parts.begin(), parts.end(), "..") != parts.end()) {
-    throw Error(ErrorKind::data, fmt::format("cannot escape {:?} as a path: it has a \"..\" "
+    throw Error(ErrorKind::data, fmt::format("cannot escape {} as a path: it has a \"..\" "
                                              "component",
-                                             std::string(path)));
+                                             quoted(path)));
   }
   if (parts.empty()) {
     return "-";
@@ -232,9 +231,9 @@ std::string unescape_path(std::string_view escaped) {
                                  [](std::string_view p) { return p == "." || p == ".."; }) &&
                     path.find("/./") == std::string::npos && !path.ends_with("/.");
   if (!normalized) {
-    throw Error(ErrorKind::data, fmt::format("cannot unescape {:?} as a path: it gives {:?}, "
+    throw Error(ErrorKind::data, fmt::format("cannot unescape {} as a path: it gives {}, "
                                              "which is not a normalized path",
-                                             std::string(escaped), path));
+                                             quoted(escaped), quoted(path)));
   }
   return path;
 }
@@ -248,10 +247,9 @@ UnitName instance_of(std::string_view template_name, std::string_view instance) 
   unit.instance = escape_instance(instance);
   std::string name = unit.str();
   if (unit.instance->empty() || !is_valid_unit_name(name)) {
-    throw Error(ErrorKind::data,
-                fmt::format("instance {:?} of {} does not make a valid unit name{}",
-                            std::string(instance), std::string(template_name),
-                            name.size() > k_unit_name_max ? " (too long)" : ""));
+    throw Error(ErrorKind::data, fmt::format("instance {} of {} does not make a valid unit name{}",
+                                             quoted(instance), std::string(template_name),
+                                             name.size() > k_unit_name_max ? " (too long)" : ""));
   }
   return unit;
 }
@@ -266,7 +264,7 @@ std::string resolve_specifiers(std::string_view text, const UnitName& unit) {
     }
     if (i + 1 == text.size()) {
       throw Error(ErrorKind::data,
-                  fmt::format("{:?} ends in a lone '%': write %% for a '%'", std::string(text)));
+                  fmt::format("{} ends in a lone '%': write %% for a '%'", quoted(text)));
     }
     char spec = text[++i];
     std::string_view dash_tail = unit.prefix;
@@ -303,9 +301,9 @@ std::string resolve_specifiers(std::string_view text, const UnitName& unit) {
       break;
     default:
       throw Error(ErrorKind::data,
-                  fmt::format("specifier %{} in {:?} is not one herald resolves (%n %N %p %P %i "
+                  fmt::format("specifier %{} in {} is not one herald resolves (%n %N %p %P %i "
                               "%I %j %J %%)",
-                              spec, std::string(text)));
+                              spec, quoted(text)));
     }
   }
   return out;
