@@ -268,4 +268,29 @@ TEST_CASE("an answer with a number out of a double's range is a data error, not 
   }
 }
 
+TEST_CASE("a number no integer field holds is a data error naming the field, not a wrap-around") {
+  // Found by the docker_json fuzzer: an event "time" of 1.79542e+28 was cast to a 64-bit integer
+  // (undefined behaviour); a port of 70000 wrapped to 4464.
+  using herald::docker::parse_container;
+  using herald::docker::parse_event;
+  CHECK_THROWS_WITH_AS(parse_event(R"({"status":"start","id":"x","time":1.79542e+28})"),
+                       doctest::Contains("time = 1.79542e+28"), herald::Error);
+  CHECK_THROWS_WITH_AS(
+      parse_event(R"({"status":"start","id":"x","timeNano":18446744073709551615})"),
+      doctest::Contains("timeNano"), herald::Error);
+  CHECK_THROWS_WITH_AS(parse_container(R"({"Id":"x","State":{"Pid":2.5}})"),
+                       doctest::Contains("Pid"), herald::Error);
+  CHECK_THROWS_WITH_AS(parse_container(R"({"Id":"x","State":{"ExitCode":4294967296}})"),
+                       doctest::Contains("ExitCode"), herald::Error);
+  CHECK_THROWS_WITH_AS(
+      herald::docker::parse_container_list(
+          R"([{"Id":"x","Names":["/a"],"Ports":[{"PrivatePort":70000,"Type":"tcp"}]}])"),
+      doctest::Contains("PrivatePort = 70000"), herald::Error);
+  // In range they still read as before, floats with no fraction included.
+  auto event = parse_event(R"({"status":"start","id":"x","time":1700000000.0,"timeNano":5})");
+  CHECK(event.time == 1700000000);
+  CHECK(event.time_nano == 5);
+  CHECK(parse_container(R"({"Id":"x","State":{"Pid":-0.0,"ExitCode":-1}})").exit_code == -1);
+}
+
 TEST_SUITE_END();

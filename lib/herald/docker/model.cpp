@@ -5,14 +5,20 @@
 #include "herald/core/strings.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <fmt/format.h>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace herald::docker {
 
 namespace {
 
 using nlohmann::json;
+
+constexpr std::int64_t k_int_min = std::numeric_limits<int>::min();
+constexpr std::int64_t k_int_max = std::numeric_limits<int>::max();
 
 json parse_json(std::string_view text, std::string_view what) {
   check_json_depth(text, fmt::format("the Docker daemon sent a {}", what));
@@ -42,7 +48,10 @@ std::string to_text(const json& j) {
   if (j.is_string()) {
     return j.get<std::string>();
   }
-  if (j.is_number_integer() || j.is_number_unsigned()) {
+  if (j.is_number_unsigned()) {
+    return std::to_string(j.get<std::uint64_t>());
+  }
+  if (j.is_number_integer()) {
     return std::to_string(j.get<std::int64_t>());
   }
   if (j.is_boolean()) {
@@ -56,13 +65,37 @@ std::string get_string(const json& j, std::string_view key) {
   return m ? to_text(*m) : std::string();
 }
 
-std::int64_t get_int(const json& j, std::string_view key) {
+/// The integer member `key` (0 when missing or not a number). A number outside [lo, hi], or one
+/// no 64-bit integer holds (1e300, a fraction), is a broken answer, not something to wrap around.
+std::int64_t get_int(const json& j, std::string_view key,
+                     std::int64_t lo = std::numeric_limits<std::int64_t>::min(),
+                     std::int64_t hi = std::numeric_limits<std::int64_t>::max()) {
   const json* m = member(j, key);
-  if (m && m->is_number()) {
-    return m->is_number_float() ? static_cast<std::int64_t>(m->get<double>())
-                                : m->get<std::int64_t>();
+  if (!m || !m->is_number()) {
+    return 0;
   }
-  return 0;
+  std::optional<std::int64_t> value;
+  if (m->is_number_unsigned()) {
+    auto u = m->get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      value = static_cast<std::int64_t>(u);
+    }
+  } else if (m->is_number_integer()) {
+    value = m->get<std::int64_t>();
+  } else {
+    double d = m->get<double>();
+    // 2^63 is exact as a double; every double below it and above -2^63 converts without UB.
+    if (std::isfinite(d) && d == std::trunc(d) && d >= -9223372036854775808.0 &&
+        d < 9223372036854775808.0) {
+      value = static_cast<std::int64_t>(d);
+    }
+  }
+  if (!value || *value < lo || *value > hi) {
+    throw Error(ErrorKind::data,
+                fmt::format("the Docker daemon sent {} = {}, which is not an integer in [{}, {}]",
+                            key, m->dump(), lo, hi));
+  }
+  return *value;
 }
 
 bool get_bool(const json& j, std::string_view key) {
@@ -199,15 +232,15 @@ Container parse_container(std::string_view text) {
   c.name = strip_slash(get_string(j, "Name"));
   c.image_id = get_string(j, "Image");
   c.created = get_string(j, "Created");
-  c.restart_count = static_cast<int>(get_int(j, "RestartCount"));
+  c.restart_count = static_cast<int>(get_int(j, "RestartCount", 0, k_int_max));
 
   const json& state = object_or_empty(j, "State");
   c.status = get_string(state, "Status");
   c.running = get_bool(state, "Running");
   c.paused = get_bool(state, "Paused");
   c.restarting = get_bool(state, "Restarting");
-  c.exit_code = static_cast<int>(get_int(state, "ExitCode"));
-  c.pid = static_cast<int>(get_int(state, "Pid"));
+  c.exit_code = static_cast<int>(get_int(state, "ExitCode", k_int_min, k_int_max));
+  c.pid = static_cast<int>(get_int(state, "Pid", 0, k_int_max));
   c.error = get_string(state, "Error");
   c.started_at = get_string(state, "StartedAt");
   c.finished_at = get_string(state, "FinishedAt");
@@ -264,8 +297,8 @@ std::vector<ContainerSummary> parse_container_list(std::string_view text) {
     if (const json* ports = member(item, "Ports"); ports && ports->is_array()) {
       for (const auto& p : *ports) {
         s.ports.push_back(SummaryPort{
-            get_string(p, "IP"), static_cast<std::uint16_t>(get_int(p, "PrivatePort")),
-            static_cast<std::uint16_t>(get_int(p, "PublicPort")), get_string(p, "Type")});
+            get_string(p, "IP"), static_cast<std::uint16_t>(get_int(p, "PrivatePort", 0, 65535)),
+            static_cast<std::uint16_t>(get_int(p, "PublicPort", 0, 65535)), get_string(p, "Type")});
       }
     }
     out.push_back(std::move(s));
