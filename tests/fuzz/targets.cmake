@@ -11,4 +11,5 @@ set(HERALD_FUZZ_TARGETS
   registry_value
   template
   toml_resource
+  unit_file
 )
