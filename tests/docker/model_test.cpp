@@ -268,6 +268,47 @@ TEST_CASE("an answer with a number out of a double's range is a data error, not 
   }
 }
 
+TEST_CASE("a multiplexed log stream is joined back into text; a TTY stream is kept") {
+  auto frame = [](char stream, const std::string& text) {
+    std::string out{stream, 0, 0, 0};
+    out += static_cast<char>((text.size() >> 24) & 0xff);
+    out += static_cast<char>((text.size() >> 16) & 0xff);
+    out += static_cast<char>((text.size() >> 8) & 0xff);
+    out += static_cast<char>(text.size() & 0xff);
+    return out + text;
+  };
+  CHECK(demux_log_stream(frame(1, "one\n") + frame(2, "two\n")) == "one\ntwo\n");
+  CHECK(demux_log_stream("plain tty text\n") == "plain tty text\n");
+  CHECK(demux_log_stream("") == "");
+  // A frame cut short keeps what arrived.
+  CHECK(demux_log_stream(frame(1, "abcdef").substr(0, 11)) == "abc");
+}
+
+TEST_CASE("a pull progress stream reports its first error") {
+  CHECK_FALSE(pull_stream_error("{\"status\":\"Pulling from library/busybox\"}\n"
+                                "{\"status\":\"Status: Image is up to date\"}\n")
+                  .has_value());
+  CHECK(pull_stream_error("{\"status\":\"Pulling\"}\n{\"errorDetail\":{\"message\":\"x\"},"
+                          "\"error\":\"manifest unknown\"}\n") == "manifest unknown");
+}
+
+TEST_CASE("pull parameters split the tag and default it to latest") {
+  using P = std::pair<std::string, std::string>;
+  CHECK(pull_parameters("busybox") == P{"busybox", "latest"});
+  CHECK(pull_parameters("web:1.2") == P{"web", "1.2"});
+  CHECK(pull_parameters("reg.local:5000/web") == P{"reg.local:5000/web", "latest"});
+  CHECK(pull_parameters("reg.local:5000/web:2") == P{"reg.local:5000/web", "2"});
+  CHECK(pull_parameters("web@sha256:abcd") == P{"web@sha256:abcd", ""});
+}
+
+TEST_CASE("info reads the engine's id and name") {
+  SystemInfo info = parse_info(R"({"ID":"YUCI:XCIQ","Name":"node-a","ServerVersion":"20.10.24"})");
+  CHECK(info.id == "YUCI:XCIQ");
+  CHECK(info.name == "node-a");
+  CHECK(info.server_version == "20.10.24");
+  CHECK_THROWS_AS(parse_info("[]"), Error);
+}
+
 TEST_CASE("a number no integer field holds is a data error naming the field, not a wrap-around") {
   // Found by the docker_json fuzzer: an event "time" of 1.79542e+28 was cast to a 64-bit integer
   // (undefined behaviour); a port of 70000 wrapped to 4464.

@@ -142,6 +142,10 @@ VersionInfo Client::version() {
   return parse_version(m_impl->call(*this, "GET", "/version").body);
 }
 
+SystemInfo Client::info() {
+  return parse_info(m_impl->call(*this, "GET", "/info").body);
+}
+
 std::vector<ContainerSummary> Client::list_containers(const ListOptions& options) {
   std::string path = "/containers/json";
   char sep = '?';
@@ -205,6 +209,66 @@ void Client::remove(std::string_view container, bool force, bool volumes) {
   std::string path =
       container_path(container) + "?force=" + (force ? "1" : "0") + "&v=" + (volumes ? "1" : "0");
   m_impl->call(*this, "DELETE", path, {}, container);
+}
+
+std::vector<std::string> Client::logs(std::string_view container, std::size_t lines) {
+  std::string path =
+      container_path(container) + "/logs?stdout=1&stderr=1&tail=" + std::to_string(lines);
+  std::string text = demux_log_stream(m_impl->call(*this, "GET", path, {}, container).body);
+  std::vector<std::string> out;
+  for (auto& line : split(text, '\n')) {
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    out.push_back(std::move(line));
+  }
+  if (!out.empty() && out.back().empty()) {
+    out.pop_back(); // the final newline
+  }
+  return out;
+}
+
+bool Client::has_image(std::string_view image) {
+  if (image.empty()) {
+    throw Error(ErrorKind::usage, "an image name is required");
+  }
+  try {
+    m_impl->call(*this, "GET", "/images/" + url_encode(image) + "/json");
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::not_found) {
+      return false;
+    }
+    throw;
+  }
+}
+
+void Client::pull(std::string_view image, std::chrono::milliseconds timeout) {
+  auto [from, tag] = pull_parameters(image);
+  std::string path = "/images/create?fromImage=" + url_encode(from);
+  if (!tag.empty()) {
+    path += "&tag=" + url_encode(tag);
+  }
+  std::string why;
+  ErrorKind kind = ErrorKind::unavailable;
+  try {
+    // The daemon answers 200 at once and reports progress (and a late failure) in the body.
+    http::Response response = m_impl->call(*this, "POST", path, {}, {}, timeout);
+    if (auto error = pull_stream_error(response.body)) {
+      why = *error;
+    } else {
+      return;
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::cancelled || e.kind() == ErrorKind::config) {
+      throw;
+    }
+    why = e.what();
+    // "pull access denied", "manifest unknown": the registry answered that it has no such image.
+    kind = e.kind() == ErrorKind::not_found ? ErrorKind::not_found : ErrorKind::unavailable;
+  }
+  throw Error(kind, fmt::format("could not pull image '{}': {}", escape_control(image),
+                                escape_control(why)));
 }
 
 void Client::events(const EventQuery& query, const EventHandler& on_event, const StopToken* stop) {

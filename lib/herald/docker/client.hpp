@@ -76,6 +76,9 @@ public:
   /// GET /version.
   VersionInfo version();
 
+  /// GET /info: the engine's ID and host name.
+  SystemInfo info();
+
   /// GET /containers/json with `options`' filters.
   std::vector<ContainerSummary> list_containers(const ListOptions& options = {});
 
@@ -107,6 +110,19 @@ public:
   /// DELETE /containers/{id}; `force` kills a running container first, `volumes` removes its
   /// anonymous volumes.
   void remove(std::string_view container, bool force = false, bool volumes = false);
+
+  /// GET /containers/{id}/logs: the last `lines` lines of stdout and stderr, interleaved as the
+  /// container wrote them (a TTY container's raw text). Bytes as written: escape them before
+  /// they reach a terminal.
+  std::vector<std::string> logs(std::string_view container, std::size_t lines);
+
+  /// GET /images/{name}/json: true when the engine has `image` ("web:1", "web" = "web:latest").
+  bool has_image(std::string_view image);
+
+  /// POST /images/create: pulls `image` (its tag, "latest" when it names none), waiting up to
+  /// `timeout`. A failed pull (no registry reachable, no such repository, denied) is
+  /// Error(unavailable) or Error(not_found) with Docker's words; both name the image.
+  void pull(std::string_view image, std::chrono::milliseconds timeout);
 
   /// GET /events: hands each event to `on_event` until the daemon closes the stream (it stopped,
   /// or `until` passed), `on_event` returns false, or `stop` (else ClientOptions::stop) fires

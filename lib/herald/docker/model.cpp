@@ -4,6 +4,7 @@
 #include "herald/core/json_limits.hpp"
 #include "herald/core/strings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
@@ -320,6 +321,72 @@ VersionInfo parse_version(std::string_view text) {
   v.arch = get_string(j, "Arch");
   v.kernel_version = get_string(j, "KernelVersion");
   return v;
+}
+
+SystemInfo parse_info(std::string_view text) {
+  json j = parse_json(text, "info");
+  if (!j.is_object()) {
+    throw Error(ErrorKind::data,
+                "the Docker daemon sent an info that is not a JSON object: " + one_line(text, 200));
+  }
+  SystemInfo info;
+  info.id = get_string(j, "ID");
+  info.name = get_string(j, "Name");
+  info.server_version = get_string(j, "ServerVersion");
+  return info;
+}
+
+std::string demux_log_stream(std::string_view body) {
+  auto framed_at = [&](std::size_t at) {
+    return at + 8 <= body.size() && static_cast<unsigned char>(body[at]) <= 2 &&
+           body[at + 1] == 0 && body[at + 2] == 0 && body[at + 3] == 0;
+  };
+  if (!framed_at(0)) {
+    return std::string(body);
+  }
+  std::string out;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    if (!framed_at(at)) {
+      // A broken frame: keep what is left rather than lose the end of the log.
+      out.append(body.substr(at));
+      break;
+    }
+    std::size_t size = 0;
+    for (std::size_t i = 4; i < 8; ++i) {
+      size = (size << 8) | static_cast<unsigned char>(body[at + i]);
+    }
+    at += 8;
+    out.append(body.substr(at, size));
+    at += std::min(size, body.size() - at);
+  }
+  return out;
+}
+
+std::optional<std::string> pull_stream_error(std::string_view body) {
+  for (const auto& line : split(body, '\n')) {
+    if (trim(line).empty()) {
+      continue;
+    }
+    json j = json::parse(std::string(line), nullptr, false);
+    if (j.is_object() && j.contains("error")) {
+      std::string message = get_string(j, "error");
+      return message.empty() ? std::string("(no message)") : message;
+    }
+  }
+  return std::nullopt;
+}
+
+std::pair<std::string, std::string> pull_parameters(std::string_view image) {
+  if (image.find('@') != std::string_view::npos) {
+    return {std::string(image), ""};
+  }
+  auto slash = image.rfind('/');
+  auto colon = image.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    return {std::string(image.substr(0, colon)), std::string(image.substr(colon + 1))};
+  }
+  return {std::string(image), "latest"};
 }
 
 Event parse_event(std::string_view line) {

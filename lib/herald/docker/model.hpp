@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace herald::docker {
@@ -94,6 +95,13 @@ struct VersionInfo {
   std::string kernel_version;
 };
 
+/// `/info`, reduced to what herald reads.
+struct SystemInfo {
+  std::string id;             ///< the engine's ID ("YUCI:XCIQ:...")
+  std::string name;           ///< the host name
+  std::string server_version; ///< "20.10.24+dfsg1"
+};
+
 /// One line of the `/events` stream.
 struct Event {
   std::string type;        ///< "container", "image", "network", ...
@@ -160,6 +168,23 @@ VersionInfo parse_version(std::string_view json);
 
 /// Parses one line of the events stream; Error(data) when it is not an event object.
 Event parse_event(std::string_view line);
+
+/// Parses an `/info` body.
+SystemInfo parse_info(std::string_view json);
+
+/// The text of a `/containers/{id}/logs` body: the multiplexed stream a container without a TTY
+/// has (8-byte frame headers: stream, 0, 0, 0, big-endian size) is joined back into text; a
+/// body that is not framed (a TTY container's) is returned as it is.
+std::string demux_log_stream(std::string_view body);
+
+/// The error of an `/images/create` (pull) progress stream: the `error` of the first line that
+/// has one, nullopt when the pull succeeded. Lines that are not JSON are ignored.
+std::optional<std::string> pull_stream_error(std::string_view body);
+
+/// The `fromImage` and `tag` parameters for pulling `image`: "web" -> ("web", "latest"),
+/// "reg:5000/web:1" -> ("reg:5000/web", "1"), "web@sha256:..." -> ("web@sha256:...", "") (a
+/// digest names one image; an empty tag would pull every tag of a name).
+std::pair<std::string, std::string> pull_parameters(std::string_view image);
 
 /// The create request body for `spec` (ContainerConfig with HostConfig inside).
 std::string create_body(const ContainerSpec& spec);
