@@ -1,0 +1,15 @@
+#pragma once
+
+#include "herald/scheduler/scheduler.hpp"
+
+#include <memory>
+
+namespace herald::scheduler {
+
+// Factories behind scheduler::open()'s backend table (open.cpp). Each backend lives in its own
+// folder and is reached only through the Scheduler interface.
+
+/// Containers on one Docker engine (docker/docker_scheduler.hpp).
+std::unique_ptr<Scheduler> make_docker_scheduler(const Options& options);
+
+} // namespace herald::scheduler
