@@ -12,4 +12,7 @@ namespace herald::scheduler {
 /// Containers on one Docker engine (docker/docker_scheduler.hpp).
 std::unique_ptr<Scheduler> make_docker_scheduler(const Options& options);
 
+/// Units through fleet's API (fleet/fleet_scheduler.hpp); brings up the ssh tunnel if asked.
+std::unique_ptr<Scheduler> make_fleet_scheduler(const Options& options);
+
 } // namespace herald::scheduler

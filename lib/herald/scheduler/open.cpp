@@ -3,6 +3,7 @@
 #include "herald/docker/connection.hpp"
 #include "herald/scheduler/backends.hpp"
 #include "herald/scheduler/docker/docker_scheduler.hpp"
+#include "herald/scheduler/fleet/fleet_scheduler.hpp"
 #include "herald/scheduler/scheduler.hpp"
 
 #include <array>
@@ -23,8 +24,9 @@ struct BackendRow {
 
 // No memory row: an in-process scheduler seen by nobody else would start nothing. Tests build
 // a memory::MemoryScheduler themselves.
-constexpr std::array<BackendRow, 1> k_backends{{
+constexpr std::array<BackendRow, 2> k_backends{{
     {"docker", &make_docker_scheduler},
+    {"fleet", &make_fleet_scheduler},
 }};
 
 } // namespace
@@ -38,6 +40,19 @@ std::unique_ptr<Scheduler> make_docker_scheduler(const Options& options) {
   client_options.stop = options.stop;
   return std::make_unique<docker::DockerScheduler>(
       herald::docker::Client(herald::docker::resolve_connection(env), client_options));
+}
+
+std::unique_ptr<Scheduler> make_fleet_scheduler(const Options& options) {
+  auto connection = std::make_unique<herald::fleet::Connection>(options.fleet, options.stop);
+  units::UnitTemplates templates = options.unit_templates_dir.empty()
+                                       ? units::UnitTemplates()
+                                       : units::UnitTemplates(options.unit_templates_dir);
+  units::HostPaths paths = units::HostPaths::installed();
+  if (!options.herald_path.empty()) {
+    paths.herald = options.herald_path;
+  }
+  return std::make_unique<fleet::FleetScheduler>(std::move(connection), std::move(templates),
+                                                 std::move(paths));
 }
 
 std::vector<std::string> backend_names() {

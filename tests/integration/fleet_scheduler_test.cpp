@@ -1,0 +1,229 @@
+#include "herald/core/error.hpp"
+#include "herald/fleet/client.hpp"
+#include "herald/fleet/connection.hpp"
+#include "herald/scheduler/fleet/fleet_scheduler.hpp"
+#include "herald/scheduler/scheduler.hpp"
+#include "support/error_kind.hpp"
+#include "support/fleet_double.hpp"
+
+#include <chrono>
+#include <doctest/doctest.h>
+#include <functional>
+#include <string>
+
+using namespace herald;
+using namespace herald::scheduler;
+using namespace herald::test;
+using namespace std::chrono_literals;
+
+// The fleet scheduler against the fleet double (tests/doubles/fleet_double.py), which schedules
+// over fake machines as fleetd's engine does and reports systemd states as its agents would.
+
+TEST_SUITE_BEGIN("fleet");
+
+namespace {
+
+const std::string k_web1 = "11111111111111111111111111111111";
+const std::string k_web2 = "22222222222222222222222222222222";
+const std::string k_web3 = "33333333333333333333333333333333";
+const std::string k_router = "44444444444444444444444444444444";
+
+FleetDoubleOptions four_machines() {
+  FleetDoubleOptions options;
+  options.machines = {k_web1 + ",10.0.0.1,role=web", k_web2 + ",10.0.0.2,role=web",
+                      k_web3 + ",10.0.0.3,role=web", k_router + ",10.0.0.4,role=router"};
+  return options;
+}
+
+std::unique_ptr<Scheduler> open_scheduler(const FleetDouble& fleet) {
+  Options options;
+  options.backend = "fleet";
+  options.fleet.endpoint = fleet.endpoint();
+  options.fleet.endpoint_source = "test";
+  options.herald_path = "/usr/bin/herald";
+  return herald::scheduler::open(options);
+}
+
+InstanceSpec web(const std::string& instance, const std::string& hash = "h1") {
+  InstanceSpec spec;
+  spec.app = "web";
+  spec.instance = instance;
+  spec.image = "registry.local/web:1";
+  spec.container_port = 3000;
+  spec.host_port = 8080;
+  spec.spec_hash = hash;
+  spec.placement.spread = true;
+  spec.placement.metadata = {"role=web"};
+  spec.health = HealthCheck{"/health"};
+  spec.routing.domain = "example.com";
+  spec.registry_url = "etcd://10.0.0.9:2379";
+  return spec;
+}
+
+herald::fleet::Unit unit_of(const FleetDouble& fleet, const std::string& name) {
+  herald::fleet::ConnectionSettings settings;
+  settings.endpoint = fleet.endpoint();
+  herald::fleet::Connection connection(settings, nullptr);
+  auto client = connection.client();
+  auto unit = client.get_unit(name);
+  REQUIRE_MESSAGE(unit.has_value(), name << " is not in fleet");
+  return *unit;
+}
+
+std::string option(const herald::fleet::Unit& unit, const std::string& section,
+                   const std::string& name) {
+  auto values = herald::fleet::option_values(unit.options, section, name);
+  return values.empty() ? std::string() : values.back();
+}
+
+} // namespace
+
+TEST_CASE("fleet scheduler submits the templates and starts the instance with its sidekick") {
+  FleetDouble fleet(four_machines());
+  auto scheduler = open_scheduler(fleet);
+  CHECK(scheduler->backend() == "fleet");
+  scheduler->start(web("1"));
+  scheduler->start(web("2"));
+
+  Instance one = scheduler->wait({"web", "1"}, State::running, 20s, nullptr);
+  Instance two = scheduler->wait({"web", "2"}, State::running, 20s, nullptr);
+  CHECK(one.state == State::running);
+  CHECK(two.state == State::running);
+  CHECK(one.detail == "active/running");
+  CHECK(one.spec_hash == "h1");
+  CHECK(one.image == "registry.local/web:1");
+  CHECK(one.id == "web@1.service");
+  CHECK(one.machine != two.machine); // spread
+  CHECK(one.machine != k_router);    // role=web
+  REQUIRE(one.address.has_value());
+  CHECK(one.address->host == one.machine_ip);
+  CHECK(one.address->port == 8080);
+
+  auto listed = scheduler->list("web");
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].name().str() == "web@1");
+  CHECK(scheduler->list("api").empty());
+
+  // The templates are there for fleetctl; the instance and its sidekick carry the spec.
+  CHECK(fleet.get("/fleet/v1/units/web%40.service").status == 200);
+  CHECK(fleet.get("/fleet/v1/units/web-discovery%40.service").status == 200);
+  auto unit = unit_of(fleet, "web@1.service");
+  CHECK(option(unit, "Unit", "X-Herald-Spec") == "h1");
+  CHECK(option(unit, "X-Fleet", "Conflicts") == "web@*.service");
+  CHECK(option(unit, "X-Fleet", "MachineMetadata") == "role=web");
+  auto sidekick = unit_of(fleet, "web-discovery@1.service");
+  std::string exec = option(sidekick, "Service", "ExecStart");
+  CHECK(exec.find("/usr/bin/herald announce web@%i") == 0);
+  CHECK(exec.find("--check-http /health") != std::string::npos);
+  CHECK(exec.find("--rise 2 --fall 3") != std::string::npos);
+  CHECK(exec.find("--registry etcd://10.0.0.9:2379") != std::string::npos);
+  CHECK(option(sidekick, "X-Fleet", "MachineOf") == "web@%i.service");
+
+  auto machines = scheduler->machines();
+  CHECK(machines.size() == 4);
+}
+
+TEST_CASE("fleet scheduler: a third spread instance on two web machines waits for one") {
+  FleetDoubleOptions options;
+  options.machines = {k_web1 + ",10.0.0.1,role=web", k_web2 + ",10.0.0.2,role=web",
+                      k_router + ",10.0.0.4,role=router"};
+  FleetDouble fleet(options);
+  auto scheduler = open_scheduler(fleet);
+  for (const char* n : {"1", "2", "3"}) {
+    scheduler->start(web(n));
+  }
+  scheduler->wait({"web", "1"}, State::running, 20s, nullptr);
+  scheduler->wait({"web", "2"}, State::running, 20s, nullptr);
+  fleet.settle();
+  auto third = scheduler->find({"web", "3"});
+  REQUIRE(third.has_value());
+  CHECK(third->state == State::pending);
+  CHECK(third->detail.find("no machine: ") == 0);
+  CHECK(third->detail.find("conflicts with web@") != std::string::npos);
+}
+
+TEST_CASE("fleet scheduler: same spec changes nothing, a new spec replaces, stop and remove") {
+  FleetDouble fleet(four_machines());
+  auto scheduler = open_scheduler(fleet);
+  const InstanceName name{"web", "1"};
+  scheduler->start(web("1", "h1"));
+  scheduler->wait(name, State::running, 20s, nullptr);
+  std::string hash = unit_of(fleet, "web@1.service").options.size() > 0
+                         ? herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options)
+                         : "";
+  scheduler->start(web("1", "h1"));
+  CHECK(herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options) == hash);
+  CHECK(scheduler->wait(name, State::running, 20s, nullptr).spec_hash == "h1");
+
+  InstanceSpec next = web("1", "h2");
+  next.image = "registry.local/web:2";
+  scheduler->start(next);
+  fleet.settle();
+  Instance replaced = scheduler->wait(name, State::running, 20s, nullptr);
+  CHECK(replaced.spec_hash == "h2");
+  CHECK(replaced.image == "registry.local/web:2");
+
+  CHECK(scheduler->stop(name, 10s));
+  CHECK(scheduler->wait(name, State::stopped, 20s, nullptr).state == State::stopped);
+  CHECK_FALSE(scheduler->stop(name, 10s));
+  CHECK(unit_of(fleet, "web-discovery@1.service").desired_state ==
+        herald::fleet::DesiredState::loaded);
+
+  CHECK(scheduler->remove(name));
+  CHECK_FALSE(scheduler->find(name).has_value());
+  CHECK(fleet.get("/fleet/v1/units/web-discovery%401.service").status == 404);
+  CHECK_FALSE(scheduler->remove(name));
+}
+
+TEST_CASE("fleet scheduler: a failing unit is reported failed to wait") {
+  FleetDouble fleet(four_machines());
+  fleet.control("fail?unit=web@2.service");
+  auto scheduler = open_scheduler(fleet);
+  scheduler->start(web("2"));
+  Instance seen = scheduler->wait({"web", "2"}, State::running, 20s, nullptr);
+  CHECK(seen.state == State::failed);
+  CHECK(seen.detail == "failed/failed");
+  CHECK(scheduler->logs({"web", "2"}, 10).empty()); // fleet's API has no journal
+}
+
+TEST_CASE("fleet scheduler: the instances of a lost machine run again elsewhere") {
+  FleetDouble fleet(four_machines());
+  auto scheduler = open_scheduler(fleet);
+  scheduler->start(web("1"));
+  scheduler->start(web("2"));
+  Instance one = scheduler->wait({"web", "1"}, State::running, 20s, nullptr);
+  scheduler->wait({"web", "2"}, State::running, 20s, nullptr);
+
+  fleet.control("lose-machine?id=" + one.machine);
+  bool moved = eventually(
+      [&] {
+        auto now = scheduler->find({"web", "1"});
+        return now && now->state == State::running && now->machine != one.machine;
+      },
+      20s);
+  CHECK(moved);
+  CHECK(scheduler->machines().size() == 3);
+  auto now = scheduler->find({"web", "1"});
+  CHECK(now->machine != scheduler->find({"web", "2"})->machine);
+  CHECK(now->machine != k_router);
+}
+
+TEST_CASE("fleet scheduler errors: unknown instance, invalid spec, fleet unreachable") {
+  FleetDouble fleet(four_machines());
+  auto scheduler = open_scheduler(fleet);
+  CHECK(kind_of([&] { scheduler->stop({"web", "9"}, 1s); }) == ErrorKind::not_found);
+  CHECK(kind_of([&] { scheduler->logs({"web", "9"}, 1); }) == ErrorKind::not_found);
+  CHECK_FALSE(scheduler->remove({"web", "9"}));
+  InstanceSpec bad = web("1");
+  bad.container_port = 0;
+  CHECK(kind_of([&] { scheduler->start(bad); }) == ErrorKind::usage);
+  CHECK(scheduler->list().empty());
+
+  Options options;
+  options.backend = "fleet";
+  options.fleet.endpoint = "http://127.0.0.1:" + std::to_string(free_port());
+  auto nowhere = herald::scheduler::open(options);
+  CHECK(kind_of([&] { nowhere->list(); }) == ErrorKind::unavailable);
+}
+
+TEST_SUITE_END();
