@@ -249,26 +249,36 @@ void Client::pull(std::string_view image, std::chrono::milliseconds timeout) {
   if (!tag.empty()) {
     path += "&tag=" + url_encode(tag);
   }
-  std::string why;
+  http::Request request;
+  request.method = "POST";
+  request.path = api_version().path_prefix() + path;
+  request.timeout = m_impl->options.request_timeout + timeout;
+  // The daemon answers 200 at once and reports progress (and a late failure) in the body; an
+  // early failure is an error status with Docker's words: 404 when the registry has no such
+  // repository or denies it, 500 when no registry could be reached. A 401/403 is the daemon's
+  // own authorization (a plugin), as for every other call.
+  http::Response response = m_impl->send(m_impl->http, request);
+  std::optional<std::string> why;
   ErrorKind kind = ErrorKind::unavailable;
-  try {
-    // The daemon answers 200 at once and reports progress (and a late failure) in the body.
-    http::Response response = m_impl->call(*this, "POST", path, {}, {}, timeout);
-    if (auto error = pull_stream_error(response.body)) {
-      why = *error;
-    } else {
-      return;
+  if (!response.ok()) {
+    if (response.status == 404) {
+      kind = ErrorKind::not_found;
+    } else if (response.status == 401 || response.status == 403) {
+      kind = ErrorKind::config;
+    } else if (response.status < 500) {
+      kind = ErrorKind::data; // 400: a reference Docker cannot parse
     }
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::cancelled || e.kind() == ErrorKind::config) {
-      throw;
+    why = error_message(response.body);
+    if (why->empty()) {
+      why = fmt::format("HTTP {} (no message)", response.status);
     }
-    why = e.what();
-    // "pull access denied", "manifest unknown": the registry answered that it has no such image.
-    kind = e.kind() == ErrorKind::not_found ? ErrorKind::not_found : ErrorKind::unavailable;
+  } else {
+    why = pull_stream_error(response.body);
   }
-  throw Error(kind, fmt::format("could not pull image '{}': {}", escape_control(image),
-                                escape_control(why)));
+  if (why) {
+    throw Error(kind, fmt::format("could not pull image '{}': {}", escape_control(image),
+                                  escape_control(*why)));
+  }
 }
 
 void Client::events(const EventQuery& query, const EventHandler& on_event, const StopToken* stop) {

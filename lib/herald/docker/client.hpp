@@ -120,8 +120,10 @@ public:
   bool has_image(std::string_view image);
 
   /// POST /images/create: pulls `image` (its tag, "latest" when it names none), waiting up to
-  /// `timeout`. A failed pull (no registry reachable, no such repository, denied) is
-  /// Error(unavailable) or Error(not_found) with Docker's words; both name the image.
+  /// `timeout`. A failed pull is Error with Docker's words, naming the image: not_found when
+  /// the registry has no such repository or denies it, unavailable when none could be reached
+  /// (or the pull failed after it began), data for a reference Docker refuses, config when the
+  /// daemon's authorization refuses the call. A transport failure passes unchanged.
   void pull(std::string_view image, std::chrono::milliseconds timeout);
 
   /// GET /events: hands each event to `on_event` until the daemon closes the stream (it stopped,
