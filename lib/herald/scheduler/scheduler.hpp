@@ -164,7 +164,8 @@ public:
   /// spec hash is started if it is not running and otherwise left alone; one made from another
   /// hash is replaced (stopped, removed, made again). Returns once the scheduler took it (use
   /// wait() for the outcome). An invalid spec is Error(usage) naming the field; an image the
-  /// engine does not have and cannot pull is Error(not_found) naming it.
+  /// engine does not have and cannot pull is Error(not_found) (no such repository, denied) or
+  /// Error(unavailable) (no registry reachable), naming the image and the pull's failure.
   virtual void start(const InstanceSpec& spec) = 0;
 
   /// Stops the instance, giving it `grace` between SIGTERM and SIGKILL (docker; fleet units

@@ -254,11 +254,10 @@ void DockerScheduler::ensure_image(const std::string& image) {
     if (e.kind() == ErrorKind::cancelled) {
       throw;
     }
-    throw Error(e.kind() == ErrorKind::config ? ErrorKind::config : ErrorKind::not_found,
-                fmt::format("image '{}' is not on {} and pulling it failed ({}): push it to a "
-                            "registry the engine reaches, or load it there (docker load / docker "
-                            "import)",
-                            escape_control(image), describe(), e.what()));
+    throw Error(e.kind(), fmt::format("{} (the image is not on {}): push it to a registry the "
+                                      "engine reaches, or load it there (docker load, docker "
+                                      "import)",
+                                      e.what(), describe()));
   }
 }
 
