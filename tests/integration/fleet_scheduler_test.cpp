@@ -70,6 +70,18 @@ herald::fleet::Unit unit_of(const FleetDouble& fleet, const std::string& name) {
   return *unit;
 }
 
+/// What the agent reports for unit `name`: the hash of the unit it runs and systemd's states.
+herald::fleet::UnitState state_of(const FleetDouble& fleet, const std::string& name) {
+  herald::fleet::ConnectionSettings settings;
+  settings.endpoint = fleet.endpoint();
+  herald::fleet::Connection connection(settings, nullptr);
+  herald::fleet::StateFilter filter;
+  filter.unit_name = name;
+  auto states = connection.client().list_states(filter);
+  REQUIRE_MESSAGE(states.size() == 1, name << " has " << states.size() << " state entries");
+  return states[0];
+}
+
 std::string option(const herald::fleet::Unit& unit, const std::string& section,
                    const std::string& name) {
   auto values = herald::fleet::option_values(unit.options, section, name);
@@ -173,6 +185,51 @@ TEST_CASE("fleet scheduler: same spec changes nothing, a new spec replaces, stop
   CHECK_FALSE(scheduler->find(name).has_value());
   CHECK(fleet.get("/fleet/v1/units/web-discovery%401.service").status == 404);
   CHECK_FALSE(scheduler->remove(name));
+}
+
+TEST_CASE("fleet scheduler: a unit fleet refuses is failed, with fleet's words, and changes "
+          "nothing") {
+  FleetDouble fleet(four_machines());
+  auto scheduler = open_scheduler(fleet);
+  scheduler->start(web("1", "h1"));
+  scheduler->wait({"web", "1"}, State::running, 20s, nullptr);
+  fleet.settle();
+  const std::string template_hash =
+      herald::fleet::unit_hash(unit_of(fleet, "web@.service").options);
+  const std::string instance_hash =
+      herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options);
+
+  // MachineOf= a unit that a Conflicts= glob also matches: fleet cannot meet both.
+  InstanceSpec refused = web("1", "h2");
+  refused.image = "registry.local/web:2";
+  refused.placement.conflicts = {"db@*.service"};
+  refused.placement.machine_of = "db@1.service";
+  std::string message;
+  CHECK(kind_of([&] { scheduler->start(refused); }, &message) == ErrorKind::failed);
+  CHECK_MESSAGE(message.find("web@1: fleet refused web@.service: PUT ") == 0, message);
+  CHECK_MESSAGE(message.find(": HTTP 400 Bad Request: unresolvable requirements: peer "
+                             "\"db@1.service\" matches conflict \"db@*.service\"") !=
+                    std::string::npos,
+                message);
+
+  // The instance runs on from its old spec; the templates keep their options.
+  fleet.settle();
+  auto after = scheduler->find({"web", "1"});
+  REQUIRE(after.has_value());
+  CHECK(after->state == State::running);
+  CHECK(after->spec_hash == "h1");
+  CHECK(after->image == "registry.local/web:1");
+  CHECK(herald::fleet::unit_hash(unit_of(fleet, "web@.service").options) == template_hash);
+  CHECK(herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options) == instance_hash);
+  CHECK(state_of(fleet, "web@1.service").hash == instance_hash);
+
+  // A new instance of that spec leaves no unit behind.
+  refused.instance = "2";
+  CHECK(kind_of([&] { scheduler->start(refused); }) == ErrorKind::failed);
+  CHECK(fleet.get("/fleet/v1/units/web%402.service").status == 404);
+  CHECK(fleet.get("/fleet/v1/units/web-discovery%402.service").status == 404);
+  CHECK_FALSE(scheduler->find({"web", "2"}).has_value());
+  CHECK(scheduler->list("web").size() == 1);
 }
 
 TEST_CASE("fleet scheduler: a failing unit is reported failed to wait") {

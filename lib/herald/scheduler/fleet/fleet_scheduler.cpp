@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <optional>
 #include <tuple>
 
 namespace herald::scheduler::fleet {
@@ -263,19 +264,34 @@ std::vector<Instance> FleetScheduler::list(std::string_view app) {
 void FleetScheduler::start(const InstanceSpec& spec) {
   validate(spec);
   std::vector<SpecUnits> wanted = spec_units(spec, m_templates, m_paths);
+  const InstanceName name = spec.name();
+  // fleet answers 400 (or 409) for a unit it will not take, such as requirements that cannot
+  // be met together; the templates carry the instance's options, so a refused spec is refused
+  // at the first PUT, before anything of it changed.
+  auto put = [&](const SpecUnits& unit, std::optional<hf::DesiredState> desired) {
+    try {
+      m_client.put_unit(unit.name, {unit.options, desired});
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::data) {
+        throw;
+      }
+      throw Error(ErrorKind::failed, fmt::format("{}: fleet refused {}: {}",
+                                                 escape_control(name.str()), unit.name, e.what()));
+    }
+  };
   // The templates: what `fleetctl list-unit-files` shows and `fleetctl start APP@N` would use.
   for (std::size_t i = 0; i < 2; ++i) {
     const SpecUnits& unit = wanted[i];
     auto have = m_client.get_unit(unit.name);
     if (!have || hf::normalize_options(have->options) != hf::normalize_options(unit.options)) {
-      m_client.put_unit(unit.name, {unit.options, std::nullopt});
+      put(unit, std::nullopt);
     }
   }
   // The instance and its sidekick, with their own options: an instance made from an older spec
   // is rewritten in place (fleet stops it, replaces the unit and starts it again); one of the
   // same spec only gets its desired state.
   for (std::size_t i = 2; i < wanted.size(); ++i) {
-    m_client.put_unit(wanted[i].name, {wanted[i].options, hf::DesiredState::launched});
+    put(wanted[i], hf::DesiredState::launched);
   }
 }
 

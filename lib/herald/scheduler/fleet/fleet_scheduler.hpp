@@ -5,7 +5,8 @@
 // and its sidekick APP-discovery@INSTANCE.service (`herald announce --docker ... --follow`,
 // MachineOf the instance). start() submits the templates APP@.service and
 // APP-discovery@.service when fleet lacks them or has other options, then PUTs the instance and
-// its sidekick with their own options and desiredState launched.
+// its sidekick with their own options and desiredState launched. A unit fleet refuses (400/409:
+// requirements it cannot meet together, a line too long) is Error(failed) with fleet's words.
 //
 // The spec hash is the [Unit] line `X-Herald-Spec=HASH` of the instance unit (systemd ignores
 // X- keys); `X-Herald-Image=` and, for a fixed host port, `X-Herald-Host-Port=` ride along. list()
