@@ -6,9 +6,12 @@
 #include "support/error_kind.hpp"
 #include "support/fleet_double.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <doctest/doctest.h>
 #include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 using namespace herald;
@@ -60,12 +63,12 @@ InstanceSpec web(const std::string& instance, const std::string& hash = "h1") {
   return spec;
 }
 
+/// fleet's own view of unit `name`, through herald's fleet client rather than the scheduler.
 herald::fleet::Unit unit_of(const FleetDouble& fleet, const std::string& name) {
   herald::fleet::ConnectionSettings settings;
   settings.endpoint = fleet.endpoint();
   herald::fleet::Connection connection(settings, nullptr);
-  auto client = connection.client();
-  auto unit = client.get_unit(name);
+  auto unit = connection.client().get_unit(name);
   REQUIRE_MESSAGE(unit.has_value(), name << " is not in fleet");
   return *unit;
 }
@@ -114,6 +117,10 @@ TEST_CASE("fleet scheduler submits the templates and starts the instance with it
   auto listed = scheduler->list("web");
   REQUIRE(listed.size() == 2);
   CHECK(listed[0].name().str() == "web@1");
+  CHECK(listed[1].name().str() == "web@2");
+  CHECK(listed[0].spec_hash == "h1");
+  CHECK(listed[1].spec_hash == "h1");
+  CHECK(scheduler->list().size() == 2); // the templates and sidekicks are not instances
   CHECK(scheduler->list("api").empty());
 
   // The templates are there for fleetctl; the instance and its sidekick carry the spec.
@@ -132,7 +139,13 @@ TEST_CASE("fleet scheduler submits the templates and starts the instance with it
   CHECK(option(sidekick, "X-Fleet", "MachineOf") == "web@%i.service");
 
   auto machines = scheduler->machines();
-  CHECK(machines.size() == 4);
+  REQUIRE(machines.size() == 4);
+  auto router = std::find_if(machines.begin(), machines.end(),
+                             [](const Machine& m) { return m.id == k_router; });
+  REQUIRE(router != machines.end());
+  CHECK(router->name == "44444444");
+  CHECK(router->ip == "10.0.0.4");
+  CHECK(router->metadata == std::map<std::string, std::string>{{"role", "router"}});
 }
 
 TEST_CASE("fleet scheduler: a third spread instance on two web machines waits for one") {
@@ -160,31 +173,61 @@ TEST_CASE("fleet scheduler: same spec changes nothing, a new spec replaces, stop
   const InstanceName name{"web", "1"};
   scheduler->start(web("1", "h1"));
   scheduler->wait(name, State::running, 20s, nullptr);
-  std::string hash = unit_of(fleet, "web@1.service").options.size() > 0
-                         ? herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options)
-                         : "";
+  fleet.settle();
+  const std::string first_hash = herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options);
+  CHECK(state_of(fleet, "web@1.service").hash == first_hash);
+
+  // The same spec again: the templates are not sent again, the unit keeps its options and the
+  // agent its running unit.
+  auto before = nlohmann::json::parse(fleet.get("/_double/requests").body)["by"];
   scheduler->start(web("1", "h1"));
-  CHECK(herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options) == hash);
+  fleet.settle();
+  auto after = nlohmann::json::parse(fleet.get("/_double/requests").body)["by"];
+  for (const char* put :
+       {"PUT /fleet/v1/units/web@.service", "PUT /fleet/v1/units/web-discovery@.service"}) {
+    CHECK_MESSAGE(after.value(put, 0) == before.value(put, 0), put);
+    CHECK_MESSAGE(after.value(put, 0) == 1, put);
+  }
+  CHECK(herald::fleet::unit_hash(unit_of(fleet, "web@1.service").options) == first_hash);
+  CHECK(state_of(fleet, "web@1.service").hash == first_hash);
   CHECK(scheduler->wait(name, State::running, 20s, nullptr).spec_hash == "h1");
 
+  // Another spec hash: fleet replaces the unit and the agent runs the new one.
   InstanceSpec next = web("1", "h2");
   next.image = "registry.local/web:2";
   scheduler->start(next);
   fleet.settle();
   Instance replaced = scheduler->wait(name, State::running, 20s, nullptr);
+  CHECK(replaced.state == State::running);
   CHECK(replaced.spec_hash == "h2");
   CHECK(replaced.image == "registry.local/web:2");
+  auto unit = unit_of(fleet, "web@1.service");
+  const std::string next_hash = herald::fleet::unit_hash(unit.options);
+  CHECK(next_hash != first_hash);
+  CHECK(option(unit, "Unit", "X-Herald-Spec") == "h2");
+  CHECK(option(unit, "Service", "ExecStart").find("registry.local/web:2") != std::string::npos);
+  CHECK(option(unit_of(fleet, "web@.service"), "Unit", "X-Herald-Spec") == "h2");
+  herald::fleet::UnitState running = state_of(fleet, "web@1.service");
+  CHECK(running.hash == next_hash);
+  CHECK(running.active_state == "active");
+  auto listed = scheduler->list("web");
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].spec_hash == "h2");
 
   CHECK(scheduler->stop(name, 10s));
   CHECK(scheduler->wait(name, State::stopped, 20s, nullptr).state == State::stopped);
   CHECK_FALSE(scheduler->stop(name, 10s));
+  CHECK(unit_of(fleet, "web@1.service").desired_state == herald::fleet::DesiredState::loaded);
   CHECK(unit_of(fleet, "web-discovery@1.service").desired_state ==
         herald::fleet::DesiredState::loaded);
 
   CHECK(scheduler->remove(name));
   CHECK_FALSE(scheduler->find(name).has_value());
+  CHECK(fleet.get("/fleet/v1/units/web%401.service").status == 404);
   CHECK(fleet.get("/fleet/v1/units/web-discovery%401.service").status == 404);
+  CHECK(fleet.get("/fleet/v1/units/web%40.service").status == 200); // templates stay
   CHECK_FALSE(scheduler->remove(name));
+  CHECK(scheduler->list().empty());
 }
 
 TEST_CASE("fleet scheduler: a unit fleet refuses is failed, with fleet's words, and changes "
