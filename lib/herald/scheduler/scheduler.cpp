@@ -139,9 +139,9 @@ void validate(const InstanceSpec& spec) {
                                [](char c) { return is_lower_alnum(c) || c == '-'; });
   if (!dns_label) {
     throw Error(ErrorKind::usage,
-                fmt::format("invalid app name {:?}: use lower-case letters, digits and '-' (a DNS "
+                fmt::format("invalid app name {}: use lower-case letters, digits and '-' (a DNS "
                             "label: at most 63, starting and ending with a letter or digit)",
-                            escape_control(spec.app)));
+                            quoted(spec.app)));
   }
   if (auto problem = name_part_problem(spec.instance)) {
     invalid(spec, "the INSTANCE part " + *problem);
@@ -157,16 +157,15 @@ void validate(const InstanceSpec& spec) {
   }
   for (const auto& [key, value] : spec.env) {
     if (!units::is_valid_environment_name(key)) {
-      invalid(spec, fmt::format("invalid environment variable name {:?}: use letters, digits "
+      invalid(spec, fmt::format("invalid environment variable name {}: use letters, digits "
                                 "and '_', not starting with a digit",
-                                escape_control(key)));
+                                quoted(key)));
     }
   }
   if (spec.health) {
     const HealthCheck& h = *spec.health;
     if (!h.http_path.starts_with('/')) {
-      invalid(spec, fmt::format("health check path {:?} must start with '/'",
-                                escape_control(h.http_path)));
+      invalid(spec, fmt::format("health check path {} must start with '/'", quoted(h.http_path)));
     }
     if (h.interval.count() <= 0 || h.timeout.count() <= 0 || h.timeout > h.interval) {
       invalid(spec, "health check interval and timeout must be positive, the timeout no longer "
@@ -182,8 +181,7 @@ void validate(const InstanceSpec& spec) {
   for (const auto& entry : spec.placement.metadata) {
     auto equals = entry.find('=');
     if (equals == std::string::npos || equals == 0) {
-      invalid(spec,
-              fmt::format("machine metadata {:?}: expected key=value", escape_control(entry)));
+      invalid(spec, fmt::format("machine metadata {}: expected key=value", quoted(entry)));
     }
   }
 }

@@ -87,9 +87,9 @@ std::map<std::string, std::string> container_labels(const InstanceSpec& spec) {
   for (const auto& [key, value] : spec.routing.meta) {
     if (!is_meta_key(key) || key == "name" || key == "tags" || key == "ignore" || key == "id") {
       throw Error(ErrorKind::usage,
-                  fmt::format("{}: meta key {:?} cannot be carried by a registrator label: use "
+                  fmt::format("{}: meta key {} cannot be carried by a registrator label: use "
                               "lower-case letters, digits and '_' (and not name, tags, ignore, id)",
-                              spec.name().str(), escape_control(key)));
+                              spec.name().str(), quoted(key)));
     }
     labels["SERVICE_" + upper(key)] = value;
   }
@@ -267,9 +267,9 @@ void DockerScheduler::start(const InstanceSpec& spec) {
   const std::string cname = container_name(name);
   if (!is_container_name(cname)) {
     throw Error(ErrorKind::usage,
-                fmt::format("{}: the container name {:?} is not one Docker accepts: use letters, "
+                fmt::format("{}: the container name {} is not one Docker accepts: use letters, "
                             "digits, '_', '.' and '-' in the instance name",
-                            escape_control(name.str()), escape_control(cname)));
+                            escape_control(name.str()), quoted(cname)));
   }
   hd::ContainerSpec create = container_spec(spec); // checks the labels before any change
 
