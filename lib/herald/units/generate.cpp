@@ -5,12 +5,12 @@
 #include "herald/core/name.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/install_paths.hpp"
+#include "herald/units/checks.hpp"
 #include "herald/units/quote.hpp"
 #include "herald/units/unit_name.hpp"
 #include "herald/version.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstdlib>
 #include <fmt/format.h>
 
@@ -25,117 +25,22 @@ using tmpl::Value;
   throw Error(ErrorKind::usage, fmt::format("invalid {} {}: {}", what, quoted(value), rule));
 }
 
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool is_alnum(char c) {
-  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-bool all_of(std::string_view text, auto&& allowed) {
-  return std::all_of(text.begin(), text.end(), allowed);
-}
-
-/// A DNS label of lower-case letters, digits and '-': the app name reaches unit names, container
-/// names, registry keys and host names, and is valid in all of them.
-void check_app_name(std::string_view app) {
-  bool ok = !app.empty() && app.size() <= 63 && is_lower_alnum(app.front()) &&
-            is_lower_alnum(app.back()) &&
-            all_of(app, [](char c) { return is_lower_alnum(c) || c == '-'; });
-  if (!ok) {
-    invalid("app name", app,
-            "use lower-case letters, digits and '-' (a DNS label: at most 63, starting and "
-            "ending with a letter or digit)");
+void check(std::string_view what, std::string_view value,
+           const std::optional<std::string>& problem) {
+  if (problem) {
+    invalid(what, value, *problem);
   }
 }
 
-void check_image(std::string_view image) {
-  bool ok =
-      !image.empty() && image.size() <= 255 && is_alnum(image.front()) && is_alnum(image.back()) &&
-      image.find("//") == std::string_view::npos && all_of(image, [](char c) {
-        return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
-      });
-  if (!ok) {
-    invalid("image", image,
-            "expected a Docker image reference such as nginx:1.25, "
-            "registry.example.com:5000/team/web:v2 or busybox@sha256:HEX");
-  }
-}
-
-void check_dns_name(std::string_view what, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 253;
-  std::size_t start = 0;
-  while (ok && start <= name.size()) {
-    std::size_t dot = name.find('.', start);
-    std::string_view label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    ok = !label.empty() && label.size() <= 63 && is_alnum(label.front()) &&
-         is_alnum(label.back()) && all_of(label, [](char c) { return is_alnum(c) || c == '-'; });
-    if (dot == std::string_view::npos) {
-      break;
-    }
-    start = dot + 1;
-  }
-  if (!ok) {
-    invalid(what, name, "expected a DNS name such as example.com");
-  }
-}
-
-/// An absolute URL path made of unreserved characters (and, with `query`, a query string).
-void check_url_path(std::string_view what, std::string_view path, bool query) {
-  bool ok = path.starts_with('/') && path.size() <= 1024 &&
-            path.find("//") == std::string_view::npos &&
-            path.find("/../") == std::string_view::npos && !path.ends_with("/..") &&
-            all_of(path, [&](char c) {
-              return is_alnum(c) || c == '.' || c == '_' || c == '~' || c == '/' || c == '-' ||
-                     (query && (c == '?' || c == '=' || c == '&'));
-            });
-  if (!ok) {
-    invalid(what, path,
-            query ? "expected a path such as /health or /status?full=1 (letters, digits and "
-                    "._~/- ?=&)"
-                  : "expected a path such as /shop (letters, digits and ._~/-)");
-  }
-}
-
-/// A path on the target machines (a binary, a file herald reads).
 void check_host_path(std::string_view what, std::string_view path) {
-  bool ok = path.starts_with('/') && path.size() <= 1024 && all_of(path, [](char c) {
-              return is_alnum(c) || c == '.' || c == '_' || c == '/' || c == '-' || c == '+';
-            });
-  if (!ok) {
-    invalid(what, path,
-            "expected an absolute path of letters, digits and ._/-+ such as /opt/bin/herald");
-  }
+  check(what, path, host_path_problem(path));
 }
 
 std::vector<std::string> checked_metadata(const std::vector<std::string>& metadata) {
   for (const std::string& item : metadata) {
-    std::size_t equals = item.find('=');
-    auto value_char = [](char c) {
-      return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
-    };
-    bool ok = equals != std::string::npos && equals > 0 && equals + 1 < item.size() &&
-              all_of(std::string_view(item).substr(0, equals), value_char) &&
-              all_of(std::string_view(item).substr(equals + 1), value_char);
-    if (!ok) {
-      invalid("metadata", item, "expected KEY=VALUE such as role=web");
-    }
+    check("metadata", item, metadata_problem(item));
   }
   return metadata;
-}
-
-void check_host_ip(std::string_view ip) {
-  std::string text(ip);
-  unsigned char buffer[16];
-  bool literal = ::inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
-                 ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
-  bool variable = ip.starts_with("${") && ip.ends_with('}') &&
-                  is_valid_environment_name(ip.substr(2, ip.size() - 3));
-  if (!literal && !variable) {
-    invalid("host IP", ip,
-            "expected an IP address or ${VARIABLE} (default ${COREOS_PRIVATE_IPV4})");
-  }
 }
 
 void check_paths(const HostPaths& paths) {
@@ -282,9 +187,9 @@ std::vector<std::pair<std::string, std::string>> load_env_file(const std::string
 
 std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates& templates,
                                         const HostPaths& paths) {
-  check_app_name(spec.app);
+  check("app name", spec.app, app_name_problem(spec.app));
   if (!spec.image.empty()) {
-    check_image(spec.image);
+    check("image", spec.image, image_problem(spec.image));
   }
   if (spec.port == 0) {
     throw Error(ErrorKind::usage, "the app's port is missing: pass --port, the port the app "
@@ -293,7 +198,7 @@ std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates
   if (spec.host_port && *spec.host_port == 0) {
     invalid("host port", "0", "expected 1-65535");
   }
-  check_host_ip(spec.host_ip);
+  check("host IP", spec.host_ip, host_ip_problem(spec.host_ip));
   if (spec.image.empty()) {
     // These shape APP@.service, which is written only for an image.
     AppSpec defaults;
@@ -320,13 +225,13 @@ std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates
                 "--domain (host routing) and --path (path routing) exclude each other");
   }
   if (!spec.domain.empty()) {
-    check_dns_name("domain", spec.domain);
+    check("domain", spec.domain, dns_name_problem(spec.domain));
   }
   if (!spec.path.empty()) {
-    check_url_path("path", spec.path, false);
+    check("path", spec.path, url_path_problem(spec.path, false));
   }
   if (!spec.health_path.empty()) {
-    check_url_path("health path", spec.health_path, true);
+    check("health path", spec.health_path, url_path_problem(spec.health_path, true));
   }
   std::string app_template = spec.app + "@.service";
   if (!spec.machine_of.empty()) {
@@ -400,19 +305,12 @@ std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates
 
 std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTemplates& templates,
                                            const HostPaths& paths) {
-  if (!is_valid_unit_name(spec.name + "-render.service") ||
-      spec.name.find('@') != std::string::npos) {
-    invalid("router name", spec.name,
-            "expected a unit name without its .service, such as "
-            "herald-router");
-  }
+  check("router name", spec.name, router_name_problem(spec.name));
   if (!spec.domain.empty()) {
-    check_dns_name("domain", spec.domain);
+    check("domain", spec.domain, dns_name_problem(spec.domain));
   }
-  if (!spec.listen.empty() && !all_of(spec.listen, [](char c) {
-        return is_alnum(c) || c == '.' || c == ':' || c == '*' || c == '[' || c == ']';
-      })) {
-    invalid("listen address", spec.listen, "expected a port or ADDRESS:PORT such as *:80");
+  if (!spec.listen.empty()) {
+    check("listen address", spec.listen, listen_problem(spec.listen));
   }
   check_paths(paths);
   bool nginx = spec.kind != RouterKind::haproxy;
