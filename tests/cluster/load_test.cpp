@@ -118,9 +118,8 @@ apps:
     instances: 0
     routing: path
 )";
-  ClusterSpec spec =
-      parse(text, test::files({{"./web.env", "# comment\nA=1\nGREETING=from file\n"},
-                               {"/etc/shared.env", "B=two words\n"}}));
+  ClusterSpec spec = parse(text, test::files({{"./web.env", "# comment\nA=1\nGREETING=from file\n"},
+                                              {"/etc/shared.env", "B=two words\n"}}));
   CHECK(spec.registry.url == "etcd2://10.0.0.1:2379");
   CHECK(spec.registry.prefix == "/services/shop");
   CHECK(spec.scheduler.docker.endpoint == "tcp://127.0.0.1:2375");
@@ -147,12 +146,12 @@ apps:
   CHECK(web.env_files[0].resolved == "./web.env");
   CHECK(web.env_files[1].resolved == "/etc/shared.env");
   // Files first, then env:, a name set twice keeping its first place and last value.
-  CHECK(web.environment() == std::vector<std::pair<std::string, std::string>>{
-                                 {"A", "1"},
-                                 {"GREETING", "hello world"},
-                                 {"B", "two words"},
-                                 {"EMPTY", ""},
-                                 {"NUMBER", "42"}});
+  CHECK(web.environment() ==
+        std::vector<std::pair<std::string, std::string>>{{"A", "1"},
+                                                         {"GREETING", "hello world"},
+                                                         {"B", "two words"},
+                                                         {"EMPTY", ""},
+                                                         {"NUMBER", "42"}});
   CHECK(web.health.path == "/health?full=1");
   CHECK(web.health.interval == 5s);
   CHECK(web.health.timeout == 1500ms);
@@ -265,8 +264,7 @@ apps:
 
 TEST_CASE("a YAML syntax error is bad data naming file, line and column") {
   CHECK(error_of("apps: [\n", ErrorKind::data).starts_with("c.yaml:2:1: invalid YAML: "));
-  CHECK(error_of("apps:\n  - name: web\n   image: x\n", ErrorKind::data)
-            .starts_with("c.yaml:3:"));
+  CHECK(error_of("apps:\n  - name: web\n   image: x\n", ErrorKind::data).starts_with("c.yaml:3:"));
   CHECK(error_of("a: 1\n---\nb: 2\n", ErrorKind::data).find("a second YAML document") !=
         std::string::npos);
   CHECK(error_of(std::string("apps: \0", 7), ErrorKind::data).find("NUL") != std::string::npos);
@@ -291,8 +289,8 @@ TEST_CASE("an unknown or misspelt key names where it is and the key it resembles
             .starts_with("c.yaml:3:3: scheduler.tunnel: unknown key \"tunnel\"; scheduler takes "
                          "kind, endpoint, host_ip"));
   // Far from every key: no suggestion.
-  CHECK(error_of(std::string(k_app) + "    zzzzzzzzzz: 1\n")
-            .find("did you mean") == std::string::npos);
+  CHECK(error_of(std::string(k_app) + "    zzzzzzzzzz: 1\n").find("did you mean") ==
+        std::string::npos);
 }
 
 TEST_CASE("a key given twice in one mapping is refused") {
@@ -330,8 +328,8 @@ TEST_CASE("bad values name the key and the expected form") {
     for (const char* image : {"Nginx", "nginx:", "nginx:-x", "-x", "a//b", "web@sha256:abc",
                               "nginx latest", "host:99999999/x"}) {
       CAPTURE(image);
-      std::string text = std::string("apps:\n  - name: web\n    image: \"") + image +
-                         "\"\n    port: 80\n";
+      std::string text =
+          std::string("apps:\n  - name: web\n    image: \"") + image + "\"\n    port: 80\n";
       std::string message = error_of(text);
       CHECK(message.starts_with("c.yaml:3:12: apps[0].image: "));
       CHECK(message.find("expected a Docker image reference such as nginx:1.25") !=
@@ -465,9 +463,10 @@ TEST_CASE("the docker scheduler refuses what only fleet can do") {
   // On fleet they are fine; a global router with a count is not.
   std::string fleet = "scheduler:\n  kind: fleet\n";
   CHECK(parse(fleet + k_app + "    placement:\n      spread: true\n").apps[0].placement.spread);
-  CHECK(error_of(fleet + k_app + "routers:\n  - kind: haproxy\n    global: true\n    instances: 2\n")
-            .starts_with("c.yaml:10:16: routers[0].instances: a global router runs on every "
-                         "machine"));
+  CHECK(
+      error_of(fleet + k_app + "routers:\n  - kind: haproxy\n    global: true\n    instances: 2\n")
+          .starts_with("c.yaml:10:16: routers[0].instances: a global router runs on every "
+                       "machine"));
 }
 
 TEST_CASE("apps may not share a name or a host") {
@@ -481,14 +480,16 @@ TEST_CASE("apps may not share a name or a host") {
   CHECK(error_of(aliased) ==
         "c.yaml:11:15: apps[1].aliases[0]: host \"web.example.com\" is already routed to "
         "apps[0].name: two apps cannot share a host name");
-  std::string both = std::string(k_app) + "    aliases: [a.example.com]\n" +
-                     "  - name: api\n    image: nginx\n    port: 81\n    aliases: [a.example.com]\n";
+  std::string both =
+      std::string(k_app) + "    aliases: [a.example.com]\n" +
+      "  - name: api\n    image: nginx\n    port: 81\n    aliases: [a.example.com]\n";
   CHECK(error_of(both).starts_with("c.yaml:9:15: apps[1].aliases[0]: host \"a.example.com\" is "
                                    "already routed to apps[0].aliases[0]"));
 }
 
 TEST_CASE("an app's routing needs a router that routes that way") {
-  std::string text = std::string("routers:\n  - kind: nginx-host\n") + k_app + "    routing: path\n";
+  std::string text =
+      std::string("routers:\n  - kind: nginx-host\n") + k_app + "    routing: path\n";
   CHECK(error_of(text) == "c.yaml:7:14: apps[0].routing: no router routes by path: add a router "
                           "of kind nginx-path or haproxy, or route this app by host");
   // haproxy routes both ways; without routers, nothing is checked.
@@ -500,9 +501,7 @@ TEST_CASE("an app's routing needs a router that routes that way") {
 
 TEST_CASE("env files are read beside the cluster file and checked") {
   std::string text = std::string(k_app) + "    env_files: [web.env]\n";
-  auto with = [&](const std::string& content) {
-    return test::files({{"conf/web.env", content}});
-  };
+  auto with = [&](const std::string& content) { return test::files({{"conf/web.env", content}}); };
   ClusterSpec spec = parse_cluster(text, "conf/c.yaml", with("A=1\n"));
   CHECK(spec.apps[0].env_files.at(0).vars ==
         std::vector<std::pair<std::string, std::string>>{{"A", "1"}});
@@ -518,8 +517,9 @@ TEST_CASE("env files are read beside the cluster file and checked") {
   };
   CHECK(fails(test::files({})) ==
         "conf/c.yaml:5:17: apps[0].env_files[0]: env file \"conf/web.env\" does not exist");
-  CHECK(fails(with("1A=x\n")).starts_with("conf/c.yaml:5:17: apps[0].env_files[0]: web.env:1: "
-                                          "invalid variable name"));
+  CHECK(fails(with("1A=x\n"))
+            .starts_with("conf/c.yaml:5:17: apps[0].env_files[0]: web.env:1: "
+                         "invalid variable name"));
   CHECK(fails(with("HOME\n")).find("web.env: HOME has no value: write HOME=VALUE") !=
         std::string::npos);
   CHECK(fails(with("A=\x1b[31m\n")).find("web.env: invalid value of A: it holds control") !=
@@ -531,8 +531,8 @@ TEST_CASE("extra units are unit files under names herald does not use") {
   auto unit = [&](const std::string& lines) { return error_of(fleet + "units:\n" + lines); };
   CHECK(unit("  - name: registry\n    text: \"[Service]\"\n")
             .starts_with("c.yaml:8:11: units[0].name: invalid value \"registry\": "));
-  CHECK(unit("  - name: registry@.service\n    text: \"[Service]\"\n")
-            .find("it is a template") != std::string::npos);
+  CHECK(unit("  - name: registry@.service\n    text: \"[Service]\"\n").find("it is a template") !=
+        std::string::npos);
   CHECK(unit("  - name: r.service\n") ==
         "c.yaml:8:5: units[0]: the unit file is missing: write text: (the unit inline) or file: "
         "(a path)");
@@ -600,6 +600,34 @@ units: [{name: u.service, text: "[Service]\nExecStart=/bin/echo \"a\tb\"\n", glo
   CHECK(again.units[0].text == spec.units[0].text);
   CHECK(again.scheduler.fleet.tunnel->str() == "core@h");
   CHECK(again.routers[0].global);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("cluster");
+
+TEST_CASE("behind nginx-path routers alone an app routes by path unless it says otherwise") {
+  std::string routers = "routers:\n  - kind: nginx-path\n";
+  CHECK(parse(routers + k_app).apps[0].routing == Routing::path);
+  CHECK(error_of(routers + k_app + "    aliases: [www.example.com]\n")
+            .starts_with("c.yaml:7:14: apps[0].aliases: no router routes by host"));
+  CHECK(error_of(routers + k_app + "    routing: host\n")
+            .starts_with("c.yaml:7:14: apps[0].routing: no router routes by host"));
+}
+
+TEST_CASE("durations and odd text survive the canonical dump") {
+  std::string text = std::string(k_app) +
+                     "    env: {A: \"\\u2028 \\u0085 é\", B: \" lead and trail \", C: \"'\\\"\"}\n"
+                     "    health: {interval: 1h1m1s, timeout: 1500ms}\n"
+                     "    update: {drain: 250ms, min_ready: 0}\n";
+  ClusterSpec spec = parse(text);
+  std::string dumped = dump_cluster(spec);
+  CAPTURE(dumped);
+  ClusterSpec again = parse(dumped);
+  CHECK(again.apps[0].env == spec.apps[0].env);
+  CHECK(again.apps[0].health == spec.apps[0].health);
+  CHECK(again.apps[0].update == spec.apps[0].update);
+  CHECK(dump_cluster(again) == dumped);
 }
 
 TEST_SUITE_END();

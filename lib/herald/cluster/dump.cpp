@@ -127,6 +127,8 @@ void app(YAML::Emitter& out, const AppSpec& spec) {
 
 std::string dump_cluster(const ClusterSpec& spec) {
   YAML::Emitter out;
+  // \uXXXX for anything past ASCII: no reader can take a U+2028 or a NEL for a line break.
+  out.SetOutputCharset(YAML::EscapeNonAscii);
   out << YAML::BeginMap;
   if (!spec.registry.url.empty() || !spec.registry.prefix.empty()) {
     out << YAML::Key << "registry" << YAML::Value << YAML::BeginMap;

@@ -15,8 +15,6 @@
 #include "herald/units/unit_file.hpp"
 #include "herald/units/unit_name.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -24,6 +22,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <yaml-cpp/yaml.h>
 
 namespace herald::cluster {
 
@@ -106,7 +105,8 @@ std::string dirname_of(const std::string& name) {
 
 class Parser {
 public:
-  Parser(std::string name, const LoadOptions& options) : m_name(std::move(name)), m_options(options) {
+  Parser(std::string name, const LoadOptions& options)
+      : m_name(std::move(name)), m_options(options) {
     m_base = dirname_of(m_name);
   }
 
@@ -188,7 +188,7 @@ private:
   // --- checks across entries ---
   void check_scheduler_fit(const ClusterSpec& spec);
   void check_names(const ClusterSpec& spec);
-  void check_routing(const ClusterSpec& spec);
+  void check_routing(ClusterSpec& spec);
 
   std::string m_name;
   std::string m_base;
@@ -218,11 +218,11 @@ Mapping Parser::mapping(const YAML::Node& node, const std::string& path,
     }
     if (!known.empty() && std::find(known.begin(), known.end(), entry.key) == known.end()) {
       auto near = closest_match(entry.key, known);
-      m_problems.push_back(problem(
-          entry.key_node, entry.path,
-          fmt::format("unknown key {}{}; {} takes {}", shown(entry.key),
-                      near ? fmt::format(" (did you mean '{}'?)", *near) : std::string(),
-                      path.empty() ? "a cluster file" : path, key_list(known))));
+      m_problems.push_back(
+          problem(entry.key_node, entry.path,
+                  fmt::format("unknown key {}{}; {} takes {}", shown(entry.key),
+                              near ? fmt::format(" (did you mean '{}'?)", *near) : std::string(),
+                              path.empty() ? "a cluster file" : path, key_list(known))));
       continue;
     }
     m_nodes[entry.path] = entry.value;
@@ -311,7 +311,9 @@ std::string Parser::scalar(const Entry& entry, std::string_view expected) const 
     // A missing value has its mark after the key, often on the next line: point at the key.
     fail(entry.value.IsNull() ? entry.key_node : entry.value, entry.path,
          fmt::format("expected {}, not {}", expected,
-                     entry.value.IsNull() ? "nothing" : entry.value.IsMap() ? "a mapping" : "a list"));
+                     entry.value.IsNull()  ? "nothing"
+                     : entry.value.IsMap() ? "a mapping"
+                                           : "a list"));
   }
   return entry.value.Scalar();
 }
@@ -432,8 +434,8 @@ void Parser::parse_registry(const Entry& entry, RegistrySpec& out) {
 void Parser::parse_scheduler(const Entry& entry, SchedulerSpec& out) {
   static const std::vector<std::string> k_docker_keys = {"kind", "endpoint", "host_ip"};
   static const std::vector<std::string> k_fleet_keys = {
-      "kind",           "endpoint",    "tunnel",         "strict_host_key_checking",
-      "known_hosts_file", "ssh_timeout", "request_timeout"};
+      "kind",        "endpoint",       "tunnel", "strict_host_key_checking", "known_hosts_file",
+      "ssh_timeout", "request_timeout"};
   // The kind decides which keys are known: read it first.
   Mapping all = mapping(entry.value, entry.path, {}, "a mapping with kind: docker or fleet");
   const Entry* kind = all.find("kind");
@@ -518,10 +520,10 @@ void Parser::parse_scheduler(const Entry& entry, SchedulerSpec& out) {
 
 void Parser::parse_router(const YAML::Node& node, const std::string& path, RouterSpec& out) {
   out.position = position(node);
-  Mapping m = mapping(node, path,
-                      {"name", "kind", "listen", "domain", "template", "global", "instances",
-                       "metadata"},
-                      "a router: a mapping with kind, listen, domain, ...");
+  Mapping m =
+      mapping(node, path,
+              {"name", "kind", "listen", "domain", "template", "global", "instances", "metadata"},
+              "a router: a mapping with kind, listen, domain, ...");
   if (const Entry* e = m.find("name")) {
     guarded([&] {
       out.name = text(*e, "a router name such as herald-router");
@@ -637,9 +639,9 @@ void Parser::parse_placement(const Entry& entry, Placement& out, Mapping& keep) 
 }
 
 void Parser::parse_update(const Entry& entry, UpdatePolicy& out) {
-  Mapping m = mapping(entry.value, entry.path,
-                      {"max_unavailable", "max_surge", "min_ready", "drain"},
-                      "a mapping with max_unavailable, max_surge, min_ready and drain");
+  Mapping m =
+      mapping(entry.value, entry.path, {"max_unavailable", "max_surge", "min_ready", "drain"},
+              "a mapping with max_unavailable, max_surge, min_ready and drain");
   bool ok = true;
   if (const Entry* e = m.find("max_unavailable")) {
     ok = guarded([&] { out.max_unavailable = quantity(*e); }) && ok;
@@ -674,8 +676,7 @@ std::optional<std::string> env_value_problem(std::string_view name, std::string_
   return std::nullopt;
 }
 
-void Parser::parse_env(const Entry& entry,
-                       std::vector<std::pair<std::string, std::string>>& out) {
+void Parser::parse_env(const Entry& entry, std::vector<std::pair<std::string, std::string>>& out) {
   Mapping m = mapping(entry.value, entry.path, {}, "a mapping of NAME: value");
   for (const Entry& e : m.entries) {
     guarded([&] {
@@ -685,7 +686,8 @@ void Parser::parse_env(const Entry& entry,
                          "'_', not starting with a digit)",
                          shown(e.key)));
       }
-      std::string value = scalar(e, fmt::format("a value (write {}: \"\" for an empty one)", e.key));
+      std::string value =
+          scalar(e, fmt::format("a value (write {}: \"\" for an empty one)", e.key));
       if (auto why = env_value_problem(e.key, value)) {
         fail(e.value, e.path, fmt::format("invalid value: {}", *why));
       }
@@ -706,12 +708,13 @@ void Parser::parse_env_file(const YAML::Node& node, const std::string& path, Env
     fail(node, path, fmt::format("env file {} does not exist", shown(out.resolved)));
   }
   try {
-    out.vars = units::parse_env_file(*content, out.path, [&](const std::string& name) -> std::optional<std::string> {
-      throw Error(ErrorKind::config,
-                  fmt::format("{}: {} has no value: write {}=VALUE (a cluster's instances must "
-                              "not depend on the environment of whoever runs herald)",
-                              out.path, name, name));
-    });
+    out.vars = units::parse_env_file(
+        *content, out.path, [&](const std::string& name) -> std::optional<std::string> {
+          throw Error(ErrorKind::config,
+                      fmt::format("{}: {} has no value: write {}=VALUE (a cluster's instances must "
+                                  "not depend on the environment of whoever runs herald)",
+                                  out.path, name, name));
+        });
   } catch (const Error& e) {
     fail(node, path, escape_control(e.what()));
   }
@@ -836,19 +839,20 @@ void Parser::parse_unit(const YAML::Node& node, const std::string& path, ExtraUn
         why = "it is a template; name an instance such as registry@1.service";
       }
       if (!why.empty()) {
-        check(*name, out.name,
-              fmt::format("{}; expected a unit name such as registry.service", escape_control(why)));
+        check(
+            *name, out.name,
+            fmt::format("{}; expected a unit name such as registry.service", escape_control(why)));
       }
     });
   }
   const Entry* text_entry = m.find("text");
   const Entry* file_entry = m.find("file");
   if ((text_entry == nullptr) == (file_entry == nullptr)) {
-    m_problems.push_back(problem(
-        node, path,
-        text_entry == nullptr
-            ? "the unit file is missing: write text: (the unit inline) or file: (a path)"
-            : "text and file exclude each other: give the unit inline or as a file"));
+    m_problems.push_back(
+        problem(node, path,
+                text_entry == nullptr
+                    ? "the unit file is missing: write text: (the unit inline) or file: (a path)"
+                    : "text and file exclude each other: give the unit inline or as a file"));
   }
   std::string source = out.name.empty() ? path : out.name;
   if (text_entry != nullptr) {
@@ -999,7 +1003,7 @@ void Parser::check_names(const ClusterSpec& spec) {
   }
 }
 
-void Parser::check_routing(const ClusterSpec& spec) {
+void Parser::check_routing(ClusterSpec& spec) {
   bool by_host = false;
   bool by_path = false;
   std::set<std::string> domains;
@@ -1035,17 +1039,24 @@ void Parser::check_routing(const ClusterSpec& spec) {
                                                  "cannot share a host name",
                                                  shown(app.aliases[j]), it->second)));
       } else if (!added) {
-        m_problems.push_back(problem(m_nodes[alias_path], alias_path,
-                                     fmt::format("host {} is listed twice for this app",
-                                                 shown(app.aliases[j]))));
+        m_problems.push_back(
+            problem(m_nodes[alias_path], alias_path,
+                    fmt::format("host {} is listed twice for this app", shown(app.aliases[j]))));
       }
     }
-    if (spec.routers.empty() || m_nodes.count(path + ".routing") == 0) {
+    if (spec.routers.empty()) {
+      continue;
+    }
+    bool explicit_routing = m_nodes.count(path + ".routing") != 0;
+    if (!explicit_routing && !by_host && app.aliases.empty()) {
+      // Only nginx-path routers: an app that does not say is routed the way they route.
+      spec.apps[i].routing = Routing::path;
       continue;
     }
     if ((app.routing == Routing::host && !by_host) || (app.routing == Routing::path && !by_path)) {
+      std::string at = explicit_routing ? path + ".routing" : path + ".aliases";
       m_problems.push_back(problem(
-          m_nodes[path + ".routing"], path + ".routing",
+          m_nodes[at], at,
           fmt::format("no router routes by {}: add a router of kind {}, or route this app by {}",
                       to_string(app.routing),
                       app.routing == Routing::host ? "nginx-host or haproxy"
@@ -1059,7 +1070,8 @@ ClusterSpec Parser::parse(std::string_view text) {
   ClusterSpec spec;
   spec.source = m_name;
   if (text.find('\0') != std::string_view::npos) {
-    throw Error(ErrorKind::data, fmt::format("{}: invalid YAML: the file holds a NUL byte", m_name));
+    throw Error(ErrorKind::data,
+                fmt::format("{}: invalid YAML: the file holds a NUL byte", m_name));
   }
   YAML::Node root;
   try {
@@ -1092,8 +1104,8 @@ ClusterSpec Parser::parse(std::string_view text) {
     }
     if (const Entry* e = top.find("scheduler")) {
       std::size_t before = m_problems.size();
-      scheduler_ok = guarded([&] { parse_scheduler(*e, spec.scheduler); }) &&
-                     m_problems.size() == before;
+      scheduler_ok =
+          guarded([&] { parse_scheduler(*e, spec.scheduler); }) && m_problems.size() == before;
     }
     // Routers are global on fleet unless they say otherwise; docker has no "every machine".
     bool fleet = spec.scheduler.kind == SchedulerKind::fleet;

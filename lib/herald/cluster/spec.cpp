@@ -39,7 +39,8 @@ std::vector<std::pair<std::string, std::string>> AppSpec::environment() const {
 }
 
 const AppSpec* ClusterSpec::app(std::string_view name) const {
-  auto it = std::find_if(apps.begin(), apps.end(), [&](const AppSpec& a) { return a.name == name; });
+  auto it =
+      std::find_if(apps.begin(), apps.end(), [&](const AppSpec& a) { return a.name == name; });
   return it == apps.end() ? nullptr : &*it;
 }
 
