@@ -37,7 +37,8 @@ bool is_path_component(std::string_view part) {
       ++end;
     }
     std::string_view sep = part.substr(i, end - i);
-    bool ok = sep == "." || sep == "_" || sep == "__" || all_of(sep, [](char c) { return c == '-'; });
+    bool ok =
+        sep == "." || sep == "_" || sep == "__" || all_of(sep, [](char c) { return c == '-'; });
     if (!ok) {
       return false;
     }
@@ -51,7 +52,8 @@ bool is_domain(std::string_view domain) {
   std::size_t colon = domain.rfind(':');
   if (colon != std::string_view::npos) {
     std::string_view port = domain.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !all_of(port, [](char c) { return c >= '0' && c <= '9'; })) {
+    if (port.empty() || port.size() > 5 ||
+        !all_of(port, [](char c) { return c >= '0' && c <= '9'; })) {
       return false;
     }
     domain = domain.substr(0, colon);
@@ -62,7 +64,8 @@ bool is_domain(std::string_view domain) {
   std::size_t start = 0;
   while (true) {
     std::size_t dot = domain.find('.', start);
-    std::string_view label = domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
     if (label.empty() || !is_alnum(label.front()) || !is_alnum(label.back()) ||
         !all_of(label, [](char c) { return is_alnum(c) || c == '-'; })) {
       return false;
@@ -88,7 +91,10 @@ bool is_digest(std::string_view digest) {
   std::string_view algorithm = digest.substr(0, colon);
   std::string_view hex = digest.substr(colon + 1);
   return (algorithm.front() >= 'a' && algorithm.front() <= 'z') &&
-         all_of(algorithm, [](char c) { return is_lower_alnum(c) || c == '+' || c == '.' || c == '_' || c == '-'; }) &&
+         all_of(algorithm,
+                [](char c) {
+                  return is_lower_alnum(c) || c == '+' || c == '.' || c == '_' || c == '-';
+                }) &&
          hex.size() >= 32 && all_of(hex, [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
          });
@@ -121,8 +127,9 @@ bool is_image_reference(std::string_view image) {
   if (first_slash != std::string_view::npos) {
     std::string_view first = name.substr(0, first_slash);
     // The first component is a registry when it looks like a host (docker's rule).
-    bool domain = first.find_first_of(".:") != std::string_view::npos || first == "localhost" ||
-                  std::any_of(first.begin(), first.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    bool domain =
+        first.find_first_of(".:") != std::string_view::npos || first == "localhost" ||
+        std::any_of(first.begin(), first.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     if (domain) {
       if (!is_domain(first)) {
         return false;
@@ -133,7 +140,8 @@ bool is_image_reference(std::string_view image) {
   std::size_t start = 0;
   while (true) {
     std::size_t next = name.find('/', start);
-    if (!is_path_component(name.substr(start, next == std::string_view::npos ? next : next - start))) {
+    if (!is_path_component(
+            name.substr(start, next == std::string_view::npos ? next : next - start))) {
       return false;
     }
     if (next == std::string_view::npos) {
@@ -215,7 +223,8 @@ std::optional<std::string> metadata_problem(std::string_view item) {
     return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == ':' || c == '/';
   };
   bool ok = equals != std::string_view::npos && equals > 0 && equals + 1 < item.size() &&
-            all_of(item.substr(0, equals), value_char) && all_of(item.substr(equals + 1), value_char);
+            all_of(item.substr(0, equals), value_char) &&
+            all_of(item.substr(equals + 1), value_char);
   if (ok) {
     return std::nullopt;
   }
@@ -244,9 +253,10 @@ std::optional<std::string> router_name_problem(std::string_view name) {
 }
 
 std::optional<std::string> listen_problem(std::string_view listen) {
-  bool ok = !listen.empty() && listen.size() <= 64 && is_alnum(listen.back()) && all_of(listen, [](char c) {
-    return is_alnum(c) || c == '.' || c == ':' || c == '*' || c == '[' || c == ']';
-  });
+  bool ok = !listen.empty() && listen.size() <= 64 && is_alnum(listen.back()) &&
+            all_of(listen, [](char c) {
+              return is_alnum(c) || c == '.' || c == ':' || c == '*' || c == '[' || c == ']';
+            });
   if (ok) {
     return std::nullopt;
   }
