@@ -2,6 +2,7 @@
 # tests/fuzz/NAME.seeds (globs of seed files) and, optionally, tests/fuzz/NAME.dict. The fuzz
 # build makes one fuzz_NAME per entry; the unit tests replay each one's seeds and regressions.
 set(HERALD_FUZZ_TARGETS
+  cluster_yaml
   consul_json
   docker_json
   etcd2_json
