@@ -82,6 +82,12 @@ std::string shown(std::string_view text) {
   return fmt::format("{:?}", std::string(text));
 }
 
+/// " (did you mean 'instances'?)" for a likely typo of one of `candidates`, else "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  auto near = closest_match(word, candidates);
+  return near ? fmt::format(" (did you mean '{}'?)", *near) : std::string();
+}
+
 std::string key_list(const std::vector<std::string>& keys) {
   std::string out;
   for (const std::string& key : keys) {
@@ -164,6 +170,8 @@ private:
   std::chrono::milliseconds duration(const Entry& entry, bool positive) const;
   Quantity quantity(const Entry& entry) const;
   std::vector<std::string> texts(const Entry& entry, std::string_view expected);
+  /// A list of fleet machine metadata, KEY=VALUE each.
+  std::vector<std::string> metadata(const Entry& entry);
   void check(const Entry& entry, const std::string& value,
              const std::optional<std::string>& rule) const {
     if (rule) {
@@ -217,11 +225,10 @@ Mapping Parser::mapping(const YAML::Node& node, const std::string& path,
       continue;
     }
     if (!known.empty() && std::find(known.begin(), known.end(), entry.key) == known.end()) {
-      auto near = closest_match(entry.key, known);
+      const std::string hint = did_you_mean(entry.key, known);
       m_problems.push_back(
           problem(entry.key_node, entry.path,
-                  fmt::format("unknown key {}{}; {} takes {}", shown(entry.key),
-                              near ? fmt::format(" (did you mean '{}'?)", *near) : std::string(),
+                  fmt::format("unknown key {}{}; {} takes {}", shown(entry.key), hint,
                               path.empty() ? "a cluster file" : path, key_list(known))));
       continue;
     }
@@ -394,6 +401,15 @@ std::vector<std::string> Parser::texts(const Entry& entry, std::string_view expe
   return out;
 }
 
+std::vector<std::string> Parser::metadata(const Entry& entry) {
+  std::vector<std::string> out = texts(entry, "KEY=VALUE items");
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    Entry item{entry.key, entry.key_node, entry.value[i], index(entry.path, i)};
+    check(item, out[i], units::metadata_problem(out[i]));
+  }
+  return out;
+}
+
 std::optional<std::string> Parser::read(const Entry& entry, const std::string& path,
                                         std::string_view what) const {
   try {
@@ -448,10 +464,9 @@ void Parser::parse_scheduler(const Entry& entry, SchedulerSpec& out) {
   } else if (kind_name == "fleet") {
     out.kind = SchedulerKind::fleet;
   } else {
-    auto near = closest_match(kind_name, {"docker", "fleet"});
+    const std::string hint = did_you_mean(kind_name, {"docker", "fleet"});
     fail(kind->value, kind->path,
-         fmt::format("unknown scheduler {}{}; expected docker or fleet", shown(kind_name),
-                     near ? fmt::format(" (did you mean '{}'?)", *near) : std::string()));
+         fmt::format("unknown scheduler {}{}; expected docker or fleet", shown(kind_name), hint));
   }
   bool fleet = out.kind == SchedulerKind::fleet;
   Mapping m = mapping(entry.value, entry.path, fleet ? k_fleet_keys : k_docker_keys,
@@ -540,11 +555,10 @@ void Parser::parse_router(const YAML::Node& node, const std::string& path, Route
       try {
         out.kind = units::parse_router_kind(value);
       } catch (const Error&) {
-        auto near = closest_match(value, {"nginx-host", "nginx-path", "haproxy"});
+        const std::string hint = did_you_mean(value, {"nginx-host", "nginx-path", "haproxy"});
         fail(kind->value, kind->path,
              fmt::format("unknown router kind {}{}; expected nginx-host, nginx-path or haproxy",
-                         shown(value),
-                         near ? fmt::format(" (did you mean '{}'?)", *near) : std::string()));
+                         shown(value), hint));
       }
     });
   }
@@ -576,13 +590,7 @@ void Parser::parse_router(const YAML::Node& node, const std::string& path, Route
     });
   }
   if (const Entry* e = m.find("metadata")) {
-    guarded([&] {
-      out.metadata = texts(*e, "KEY=VALUE items");
-      for (std::size_t i = 0; i < out.metadata.size(); ++i) {
-        Entry item{e->key, e->key_node, e->value[i], index(e->path, i)};
-        check(item, out.metadata[i], units::metadata_problem(out.metadata[i]));
-      }
-    });
+    guarded([&] { out.metadata = metadata(*e); });
   }
 }
 
@@ -628,13 +636,7 @@ void Parser::parse_placement(const Entry& entry, Placement& out, Mapping& keep) 
     guarded([&] { out.spread = boolean(*e); });
   }
   if (const Entry* e = keep.find("metadata")) {
-    guarded([&] {
-      out.metadata = texts(*e, "KEY=VALUE items");
-      for (std::size_t i = 0; i < out.metadata.size(); ++i) {
-        Entry item{e->key, e->key_node, e->value[i], index(e->path, i)};
-        check(item, out.metadata[i], units::metadata_problem(out.metadata[i]));
-      }
-    });
+    guarded([&] { out.metadata = metadata(*e); });
   }
 }
 
@@ -771,11 +773,10 @@ void Parser::parse_app(const YAML::Node& node, const std::string& path, AppSpec&
       } else if (value == "none") {
         out.routing = Routing::none;
       } else {
-        auto near = closest_match(value, {"host", "path", "none"});
+        const std::string hint = did_you_mean(value, {"host", "path", "none"});
         fail(e->value, e->path,
              fmt::format("unknown routing {}{}; expected host (APP.DOMAIN), path (/APP/) or none",
-                         shown(value),
-                         near ? fmt::format(" (did you mean '{}'?)", *near) : std::string()));
+                         shown(value), hint));
       }
     });
   }
