@@ -88,7 +88,7 @@ routers:
     listen: "*:8080"
     domain: example.com
     template: /etc/herald/haproxy.tmpl
-    instances: 2
+    instances: 1
 apps:
   - name: web
     image: registry.example.com:5000/team/web:v2
@@ -132,7 +132,7 @@ apps:
   CHECK(router.domain == "example.com");
   CHECK(router.config_template == "/etc/herald/haproxy.tmpl");
   CHECK_FALSE(router.global);
-  CHECK(router.instances == 2);
+  CHECK(router.instances == 1);
   REQUIRE(spec.apps.size() == 2);
   const AppSpec& web = spec.apps[0];
   CHECK(web.image == "registry.example.com:5000/team/web:v2");
@@ -460,6 +460,9 @@ TEST_CASE("the docker scheduler refuses what only fleet can do") {
                          "machine) needs the fleet scheduler"));
   CHECK(error_of(std::string(k_app) + "units:\n  - name: a.service\n    text: \"[Service]\"\n")
             .starts_with("c.yaml:6:3: units: an extra unit"));
+  CHECK(error_of(std::string(k_app) + "routers:\n  - kind: haproxy\n    instances: 2\n")
+            .starts_with("c.yaml:7:16: routers[0].instances: the docker scheduler runs one "
+                         "engine"));
   // On fleet they are fine; a global router with a count is not.
   std::string fleet = "scheduler:\n  kind: fleet\n";
   CHECK(parse(fleet + k_app + "    placement:\n      spread: true\n").apps[0].placement.spread);

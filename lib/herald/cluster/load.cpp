@@ -903,6 +903,14 @@ void Parser::check_scheduler_fit(const ClusterSpec& spec) {
     }
     return;
   }
+  for (std::size_t i = 0; i < spec.routers.size(); ++i) {
+    std::string path = index("routers", i) + ".instances";
+    if (!spec.routers[i].global && spec.routers[i].instances > 1) {
+      m_problems.push_back(problem(m_nodes[path], path,
+                                   "the docker scheduler runs one engine, where two routers would "
+                                   "listen on the same address: use instances: 1 (or fleet)"));
+    }
+  }
   auto refuse = [&](const std::string& path, std::string_view what) {
     m_problems.push_back(problem(m_nodes[path], path,
                                  fmt::format("{} needs the fleet scheduler; the docker scheduler "
@@ -952,19 +960,12 @@ void Parser::check_names(const ClusterSpec& spec) {
     std::string path = index("routers", i);
     auto [it, added] = routers.emplace(spec.routers[i].name, path);
     if (!added) {
+      // Unnamed routers clash on the default name: point at the router then.
       std::string at = m_nodes.count(path + ".name") != 0 ? path + ".name" : path;
-      YAML::Node node = m_nodes.count(at) != 0 ? m_nodes[at] : YAML::Node();
-      Problem p{spec.routers[i].position,
-                fmt::format("{}:{}:{}: {}: router {} is already {}: give each router its own "
-                            "name",
-                            m_name, spec.routers[i].position.line, spec.routers[i].position.column,
-                            at, shown(spec.routers[i].name), it->second)};
-      if (m_nodes.count(at) != 0) {
-        p = problem(m_nodes[at], at,
-                    fmt::format("router {} is already {}: give each router its own name",
-                                shown(spec.routers[i].name), it->second));
-      }
-      m_problems.push_back(p);
+      m_problems.push_back(
+          problem(m_nodes[at], at,
+                  fmt::format("router {} is already {}: give each router its own name",
+                              shown(spec.routers[i].name), it->second)));
     }
   }
   // An extra unit may not take a name herald gives its own units.
@@ -1120,6 +1121,7 @@ ClusterSpec Parser::parse(std::string_view text) {
         for (std::size_t i = 0; i < items.size(); ++i) {
           RouterSpec router;
           router.global = fleet;
+          m_nodes[index("routers", i)] = items[i];
           guarded([&] { parse_router(items[i], index("routers", i), router); });
           if (router.global && m_nodes.count(index("routers", i) + ".global") == 0 &&
               m_nodes.count(index("routers", i) + ".instances") != 0) {

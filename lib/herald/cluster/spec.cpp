@@ -18,22 +18,13 @@ std::string Quantity::str() const {
 
 std::vector<std::pair<std::string, std::string>> AppSpec::environment() const {
   std::vector<std::pair<std::string, std::string>> out;
-  auto set = [&](const std::pair<std::string, std::string>& var) {
-    auto same =
-        std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == var.first; });
-    if (same != out.end()) {
-      same->second = var.second;
-    } else {
-      out.push_back(var);
-    }
-  };
   for (const EnvFile& file : env_files) {
     for (const auto& var : file.vars) {
-      set(var);
+      units::assign_env(out, var.first, var.second);
     }
   }
   for (const auto& var : env) {
-    set(var);
+    units::assign_env(out, var.first, var.second);
   }
   return out;
 }

@@ -118,6 +118,16 @@ std::string_view to_string(RouterKind kind) {
   return "?";
 }
 
+void assign_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& name,
+                const std::string& value) {
+  auto same = std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == name; });
+  if (same != env.end()) {
+    same->second = value;
+  } else {
+    env.emplace_back(name, value);
+  }
+}
+
 std::pair<std::string, std::string> parse_env_assignment(std::string_view text) {
   std::size_t equals = text.find('=');
   if (equals == std::string_view::npos) {
@@ -250,13 +260,7 @@ std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& [name, value] : spec.env) {
     environment_word(name, value); // throws for what systemd would drop
-    auto same =
-        std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == name; });
-    if (same != env.end()) {
-      same->second = value;
-    } else {
-      env.emplace_back(name, value);
-    }
+    assign_env(env, name, value);
   }
   check_paths(paths);
 

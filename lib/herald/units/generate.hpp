@@ -94,6 +94,11 @@ parse_env_file(std::string_view text, std::string_view source,
 /// environment. Error(usage) when it does not exist.
 std::vector<std::pair<std::string, std::string>> load_env_file(const std::string& path);
 
+/// Sets `name` to `value` in `env`: a name set twice keeps its first place and its last value,
+/// as `docker run -e` does.
+void assign_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& name,
+                const std::string& value);
+
 /// Splits "KEY=VALUE" (--env); Error(usage) for a missing '=' or a bad name.
 std::pair<std::string, std::string> parse_env_assignment(std::string_view text);
 
