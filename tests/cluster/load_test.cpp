@@ -293,6 +293,24 @@ TEST_CASE("an unknown or misspelt key names where it is and the key it resembles
         std::string::npos);
 }
 
+TEST_CASE("a key that would not show as it is is quoted and escaped where a message names it") {
+  // YAML's escapes reach bytes no file would hold as they are: an escape sequence, and U+FFFE,
+  // a non-character that is not UTF-8 by systemd's rules (fmt's {:?} must never see it).
+  CHECK(error_of(std::string(k_app) + "    \"\\e]0;x\\a\\uFFFE\": 1\n") ==
+        "c.yaml:5:5: apps[0].\"\\x1b]0;x\\x07\\xef\\xbf\\xbe\": unknown key "
+        "\"\\x1b]0;x\\x07\\xef\\xbf\\xbe\"; apps[0] takes name, image, port, instances, routing, "
+        "aliases, env, env_files, health, placement, update");
+  CHECK(error_of(std::string(k_app) + "    env:\n      \"A\\tB\": 1\n      \"A\\tB\": 2\n") ==
+        "c.yaml:7:7: apps[0].env.\"A\\tB\": duplicate key: it is already set above in this "
+        "mapping");
+  CHECK(error_of(std::string(k_app) + "    env:\n      \"say \\\"hi\\\"\": 1\n") ==
+        "c.yaml:6:7: apps[0].env.\"say \\\"hi\\\"\": invalid variable name \"say \\\"hi\\\"\": "
+        "expected a POSIX name (letters, digits and '_', not starting with a digit)");
+  // A plain key is named as it is.
+  CHECK(error_of(std::string(k_app) + "    envs: {}\n")
+            .starts_with("c.yaml:5:5: apps[0].envs: unknown key \"envs\" (did you mean 'env'?)"));
+}
+
 TEST_CASE("a key given twice in one mapping is refused") {
   CHECK(error_of("apps:\n  - name: web\n    image: nginx\n    port: 80\n    port: 81\n") ==
         "c.yaml:5:5: apps[0].port: duplicate key: it is already set above in this mapping");

@@ -70,16 +70,17 @@ struct Mapping {
   }
 };
 
+/// The path of `key` in `path`, for messages. A key is whatever the file says, bytes included:
+/// one that would not show as it is (a control byte, invalid UTF-8) is shown quoted and escaped,
+/// so that the message stays one safe line.
 std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
+  std::string as_quoted = herald::quoted(key);
+  std::string part = as_quoted.size() == key.size() + 2 ? std::string(key) : as_quoted;
+  return path.empty() ? part : path + "." + part;
 }
 
 std::string index(const std::string& path, std::size_t i) {
   return fmt::format("{}[{}]", path, i);
-}
-
-std::string shown(std::string_view text) {
-  return fmt::format("{:?}", std::string(text));
 }
 
 /// " (did you mean 'instances'?)" for a likely typo of one of `candidates`, else "".
@@ -175,7 +176,8 @@ private:
   void check(const Entry& entry, const std::string& value,
              const std::optional<std::string>& rule) const {
     if (rule) {
-      fail(entry.value, entry.path, fmt::format("invalid value {}: {}", shown(value), *rule));
+      fail(entry.value, entry.path,
+           fmt::format("invalid value {}: {}", herald::quoted(value), *rule));
     }
   }
   std::optional<std::string> read(const Entry& entry, const std::string& path,
@@ -228,7 +230,7 @@ Mapping Parser::mapping(const YAML::Node& node, const std::string& path,
       const std::string hint = did_you_mean(entry.key, known);
       m_problems.push_back(
           problem(entry.key_node, entry.path,
-                  fmt::format("unknown key {}{}; {} takes {}", shown(entry.key), hint,
+                  fmt::format("unknown key {}{}; {} takes {}", herald::quoted(entry.key), hint,
                               path.empty() ? "a cluster file" : path, key_list(known))));
       continue;
     }
@@ -329,8 +331,8 @@ std::string Parser::text(const Entry& entry, std::string_view expected) const {
   std::string value = scalar(entry, expected);
   if (has_control(value) || !is_valid_utf8(value)) {
     fail(entry.value, entry.path,
-         fmt::format("{} holds control characters or invalid UTF-8; expected {}", shown(value),
-                     expected));
+         fmt::format("{} holds control characters or invalid UTF-8; expected {}",
+                     herald::quoted(value), expected));
   }
   return value;
 }
@@ -341,7 +343,8 @@ long long Parser::integer(const Entry& entry, long long min, long long max,
   long long n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc() || end != value.data() + value.size() || n < min || n > max) {
-    fail(entry.value, entry.path, fmt::format("expected {}, not {}", expected, shown(value)));
+    fail(entry.value, entry.path,
+         fmt::format("expected {}, not {}", expected, herald::quoted(value)));
   }
   return n;
 }
@@ -354,7 +357,8 @@ bool Parser::boolean(const Entry& entry) const {
   if (value == "false") {
     return false;
   }
-  fail(entry.value, entry.path, fmt::format("expected true or false, not {}", shown(value)));
+  fail(entry.value, entry.path,
+       fmt::format("expected true or false, not {}", herald::quoted(value)));
 }
 
 std::chrono::milliseconds Parser::duration(const Entry& entry, bool positive) const {
@@ -364,7 +368,8 @@ std::chrono::milliseconds Parser::duration(const Entry& entry, bool positive) co
   try {
     d = parse_duration(value, entry.path);
   } catch (const Error&) {
-    fail(entry.value, entry.path, fmt::format("expected {}, not {}", expected, shown(value)));
+    fail(entry.value, entry.path,
+         fmt::format("expected {}, not {}", expected, herald::quoted(value)));
   }
   if (positive && d.count() <= 0) {
     fail(entry.value, entry.path, fmt::format("must be greater than zero (such as 2s)"));
@@ -386,7 +391,7 @@ Quantity Parser::quantity(const Entry& entry) const {
       q.value > (q.percent ? 100 : k_max_instances)) {
     fail(entry.value, entry.path,
          fmt::format("expected {} (0 to {}, or 0% to 100%), not {}", expected, k_max_instances,
-                     shown(value)));
+                     herald::quoted(value)));
   }
   return q;
 }
@@ -466,7 +471,8 @@ void Parser::parse_scheduler(const Entry& entry, SchedulerSpec& out) {
   } else {
     const std::string hint = did_you_mean(kind_name, {"docker", "fleet"});
     fail(kind->value, kind->path,
-         fmt::format("unknown scheduler {}{}; expected docker or fleet", shown(kind_name), hint));
+         fmt::format("unknown scheduler {}{}; expected docker or fleet", herald::quoted(kind_name),
+                     hint));
   }
   bool fleet = out.kind == SchedulerKind::fleet;
   Mapping m = mapping(entry.value, entry.path, fleet ? k_fleet_keys : k_docker_keys,
@@ -492,7 +498,7 @@ void Parser::parse_scheduler(const Entry& entry, SchedulerSpec& out) {
         }
       } catch (const Error&) {
         fail(e->value, e->path,
-             fmt::format("invalid endpoint {}: expected {}", shown(value),
+             fmt::format("invalid endpoint {}: expected {}", herald::quoted(value),
                          fleet ? "unix:///var/run/fleet.sock or http://HOST:PORT[,http://HOST:PORT]"
                                : "unix:///var/run/docker.sock or tcp://HOST:PORT"));
       }
@@ -558,7 +564,7 @@ void Parser::parse_router(const YAML::Node& node, const std::string& path, Route
         const std::string hint = did_you_mean(value, {"nginx-host", "nginx-path", "haproxy"});
         fail(kind->value, kind->path,
              fmt::format("unknown router kind {}{}; expected nginx-host, nginx-path or haproxy",
-                         shown(value), hint));
+                         herald::quoted(value), hint));
       }
     });
   }
@@ -686,7 +692,7 @@ void Parser::parse_env(const Entry& entry, std::vector<std::pair<std::string, st
         fail(e.key_node, e.path,
              fmt::format("invalid variable name {}: expected a POSIX name (letters, digits and "
                          "'_', not starting with a digit)",
-                         shown(e.key)));
+                         herald::quoted(e.key)));
       }
       std::string value =
           scalar(e, fmt::format("a value (write {}: \"\" for an empty one)", e.key));
@@ -707,7 +713,7 @@ void Parser::parse_env_file(const YAML::Node& node, const std::string& path, Env
   out.resolved = out.path.starts_with('/') ? out.path : m_base + "/" + out.path;
   std::optional<std::string> content = read(entry, out.resolved, out.resolved);
   if (!content) {
-    fail(node, path, fmt::format("env file {} does not exist", shown(out.resolved)));
+    fail(node, path, fmt::format("env file {} does not exist", herald::quoted(out.resolved)));
   }
   try {
     out.vars = units::parse_env_file(
@@ -776,7 +782,7 @@ void Parser::parse_app(const YAML::Node& node, const std::string& path, AppSpec&
         const std::string hint = did_you_mean(value, {"host", "path", "none"});
         fail(e->value, e->path,
              fmt::format("unknown routing {}{}; expected host (APP.DOMAIN), path (/APP/) or none",
-                         shown(value), hint));
+                         herald::quoted(value), hint));
       }
     });
   }
@@ -873,7 +879,7 @@ void Parser::parse_unit(const YAML::Node& node, const std::string& path, ExtraUn
       std::optional<std::string> content = read(*file_entry, resolved, resolved);
       if (!content) {
         fail(file_entry->value, file_entry->path,
-             fmt::format("unit file {} does not exist", shown(resolved)));
+             fmt::format("unit file {} does not exist", herald::quoted(resolved)));
       }
       out.text = std::move(*content);
       try {
@@ -952,7 +958,7 @@ void Parser::check_names(const ClusterSpec& spec) {
     if (!added) {
       m_problems.push_back(problem(m_nodes[path], path,
                                    fmt::format("app {} is already {}: give each app its own name",
-                                               shown(name), it->second)));
+                                               herald::quoted(name), it->second)));
     }
   }
   std::map<std::string, std::string> routers;
@@ -965,7 +971,7 @@ void Parser::check_names(const ClusterSpec& spec) {
       m_problems.push_back(
           problem(m_nodes[at], at,
                   fmt::format("router {} is already {}: give each router its own name",
-                              shown(spec.routers[i].name), it->second)));
+                              herald::quoted(spec.routers[i].name), it->second)));
     }
   }
   // An extra unit may not take a name herald gives its own units.
@@ -993,14 +999,14 @@ void Parser::check_names(const ClusterSpec& spec) {
       m_problems.push_back(problem(m_nodes[path], path,
                                    fmt::format("{} is a unit herald writes for {}: name the extra "
                                                "unit otherwise",
-                                               shown(unit.name), owner)));
+                                               herald::quoted(unit.name), owner)));
       continue;
     }
     auto [it, added] = units.emplace(unit.name, index("units", i));
     if (!added) {
       m_problems.push_back(problem(m_nodes[path], path,
                                    fmt::format("unit {} is already {}: give each unit its own name",
-                                               shown(unit.name), it->second)));
+                                               herald::quoted(unit.name), it->second)));
     }
   }
 }
@@ -1039,11 +1045,11 @@ void Parser::check_routing(ClusterSpec& spec) {
         m_problems.push_back(problem(m_nodes[alias_path], alias_path,
                                      fmt::format("host {} is already routed to {}: two apps "
                                                  "cannot share a host name",
-                                                 shown(app.aliases[j]), it->second)));
+                                                 herald::quoted(app.aliases[j]), it->second)));
       } else if (!added) {
-        m_problems.push_back(
-            problem(m_nodes[alias_path], alias_path,
-                    fmt::format("host {} is listed twice for this app", shown(app.aliases[j]))));
+        m_problems.push_back(problem(
+            m_nodes[alias_path], alias_path,
+            fmt::format("host {} is listed twice for this app", herald::quoted(app.aliases[j]))));
       }
     }
     if (spec.routers.empty()) {
