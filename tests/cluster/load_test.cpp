@@ -311,6 +311,15 @@ TEST_CASE("a key that would not show as it is is quoted and escaped where a mess
             .starts_with("c.yaml:5:5: apps[0].envs: unknown key \"envs\" (did you mean 'env'?)"));
 }
 
+TEST_CASE("a cluster file that is not UTF-8 is refused where it stops being UTF-8") {
+  // yaml-cpp would pass the bytes through into keys and values.
+  CHECK(error_of(std::string(k_app) + "    e\xf2nv: {}\n", ErrorKind::data) ==
+        "c.yaml:5:6: invalid YAML: the file is not UTF-8 here");
+  CHECK(error_of("# caf\xe9\n" + std::string(k_app), ErrorKind::data) ==
+        "c.yaml:1:6: invalid YAML: the file is not UTF-8 here");
+  CHECK(parse("# caf\xc3\xa9\n" + std::string(k_app)).apps.size() == 1);
+}
+
 TEST_CASE("a key given twice in one mapping is refused") {
   CHECK(error_of("apps:\n  - name: web\n    image: nginx\n    port: 80\n    port: 81\n") ==
         "c.yaml:5:5: apps[0].port: duplicate key: it is already set above in this mapping");
@@ -545,6 +554,10 @@ TEST_CASE("env files are read beside the cluster file and checked") {
         std::string::npos);
   CHECK(fails(with("A=\x1b[31m\n")).find("web.env: invalid value of A: it holds control") !=
         std::string::npos);
+  CHECK(fails(with("A=1\nB\xff=2\n")) ==
+        "conf/c.yaml:5:17: apps[0].env_files[0]: web.env:2:2: invalid UTF-8");
+  CHECK(fails(with("A=caf\xe9\n")) ==
+        "conf/c.yaml:5:17: apps[0].env_files[0]: web.env:1:6: invalid UTF-8");
 }
 
 TEST_CASE("extra units are unit files under names herald does not use") {
@@ -563,6 +576,12 @@ TEST_CASE("extra units are unit files under names herald does not use") {
             .starts_with("c.yaml:9:11: units[0].text: r.service:1"));
   CHECK(unit("  - name: r.service\n    file: r.service\n") ==
         "c.yaml:9:11: units[0].file: unit file \"./r.service\" does not exist");
+  // A unit is text: fleet carries it in JSON strings.
+  CHECK(unit("  - name: r.service\n    text: \"[Service]\\nA=\\uFFFE\"\n") ==
+        "c.yaml:9:11: units[0].text: r.service:2:3: invalid UTF-8");
+  CHECK(error_of(fleet + "units:\n  - name: r.service\n    file: r.service\n", ErrorKind::config,
+                 test::files({{"./r.service", "[Service]\nExecStart=/bin/caf\xe9\n"}})) ==
+        "c.yaml:9:11: units[0].file: r.service:2:19: invalid UTF-8");
   CHECK(unit("  - name: web@1.service\n    text: \"[Service]\"\n")
             .starts_with("c.yaml:8:11: units[0].name: \"web@1.service\" is a unit herald writes "
                          "for apps[0]"));

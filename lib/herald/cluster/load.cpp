@@ -83,6 +83,27 @@ std::string index(const std::string& path, std::size_t i) {
   return fmt::format("{}[{}]", path, i);
 }
 
+/// Where the first byte of `text` that is not UTF-8 is, or nullopt when it is all UTF-8.
+std::optional<Position> invalid_utf8_position(std::string_view text) {
+  std::size_t bad = invalid_utf8_offset(text);
+  if (bad == text.size()) {
+    return std::nullopt;
+  }
+  std::size_t newline = text.rfind('\n', bad);
+  std::size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
+  auto lines = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+  return Position{static_cast<int>(lines) + 1, static_cast<int>(bad - line_start) + 1};
+}
+
+/// "NAME:LINE:COLUMN: invalid UTF-8" for a file (an env file, a unit file) that is not text, or
+/// nullopt. systemd drops what is not UTF-8, and fleet carries a unit in JSON strings.
+std::optional<std::string> utf8_problem(std::string_view content, std::string_view name) {
+  if (auto at = invalid_utf8_position(content)) {
+    return fmt::format("{}:{}:{}: invalid UTF-8", name, at->line, at->column);
+  }
+  return std::nullopt;
+}
+
 /// " (did you mean 'instances'?)" for a likely typo of one of `candidates`, else "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   auto near = closest_match(word, candidates);
@@ -715,6 +736,9 @@ void Parser::parse_env_file(const YAML::Node& node, const std::string& path, Env
   if (!content) {
     fail(node, path, fmt::format("env file {} does not exist", herald::quoted(out.resolved)));
   }
+  if (auto why = utf8_problem(*content, out.path)) {
+    fail(node, path, *why);
+  }
   try {
     out.vars = units::parse_env_file(
         *content, out.path, [&](const std::string& name) -> std::optional<std::string> {
@@ -865,6 +889,9 @@ void Parser::parse_unit(const YAML::Node& node, const std::string& path, ExtraUn
   if (text_entry != nullptr) {
     guarded([&] {
       out.text = scalar(*text_entry, "the unit file's text");
+      if (auto why = utf8_problem(out.text, source)) {
+        fail(text_entry->value, text_entry->path, *why);
+      }
       try {
         units::UnitFile::parse(out.text, source);
       } catch (const Error& e) {
@@ -882,6 +909,9 @@ void Parser::parse_unit(const YAML::Node& node, const std::string& path, ExtraUn
              fmt::format("unit file {} does not exist", herald::quoted(resolved)));
       }
       out.text = std::move(*content);
+      if (auto why = utf8_problem(out.text, out.file)) {
+        fail(file_entry->value, file_entry->path, *why);
+      }
       try {
         units::UnitFile::parse(out.text, out.file);
       } catch (const Error& e) {
@@ -1080,6 +1110,11 @@ ClusterSpec Parser::parse(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) {
     throw Error(ErrorKind::data,
                 fmt::format("{}: invalid YAML: the file holds a NUL byte", m_name));
+  }
+  // YAML is Unicode text, but yaml-cpp passes any bytes through into keys and values.
+  if (auto at = invalid_utf8_position(text)) {
+    throw Error(ErrorKind::data, fmt::format("{}:{}:{}: invalid YAML: the file is not UTF-8 here",
+                                             m_name, at->line, at->column));
   }
   YAML::Node root;
   try {
