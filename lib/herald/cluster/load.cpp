@@ -21,7 +21,9 @@
 #include <fmt/format.h>
 #include <map>
 #include <set>
+#include <sstream>
 #include <tuple>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace herald::cluster {
@@ -129,6 +131,37 @@ bool has_control(std::string_view text) {
 std::string dirname_of(const std::string& name) {
   std::filesystem::path parent = std::filesystem::path(name).parent_path();
   return parent.empty() ? std::string(".") : parent.string();
+}
+
+/// Where each document of a YAML stream starts; nothing is built.
+class DocumentStarts : public YAML::EventHandler {
+public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+/// The starts of the first three documents of `text` at most: enough to tell one document from
+/// two, and a parser that is stuck from one that moves on. yaml-cpp's LoadAll() would loop
+/// forever, building empty documents, where the parser is stuck.
+std::vector<YAML::Mark> document_starts(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  while (handler.marks.size() < 3 && parser.HandleNextDocument(handler)) {
+  }
+  return handler.marks;
 }
 
 class Parser {
@@ -1118,17 +1151,25 @@ ClusterSpec Parser::parse(std::string_view text) {
   }
   YAML::Node root;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
-      Position at = position(documents[1]);
+    std::string copy(text);
+    std::vector<YAML::Mark> starts = document_starts(copy);
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+      if (starts[i].pos == starts[i - 1].pos) {
+        // yaml-cpp 0.7 neither takes nor refuses a ',' where a document should start: it hands
+        // out an empty document there, again and again (jbeder/yaml-cpp#1040).
+        throw Error(ErrorKind::data,
+                    fmt::format("{}:{}:{}: invalid YAML: ',' outside a flow collection ([...] "
+                                "or {{...}})",
+                                m_name, starts[i].line + 1, starts[i].column + 1));
+      }
+    }
+    if (starts.size() > 1) {
       throw Error(ErrorKind::data,
                   fmt::format("{}:{}:{}: a second YAML document: a cluster file is one document "
                               "(remove the '---' line)",
-                              m_name, at.line, at.column));
+                              m_name, starts[1].line + 1, starts[1].column + 1));
     }
-    if (!documents.empty()) {
-      root = documents.front();
-    }
+    root = YAML::Load(copy);
   } catch (const YAML::Exception& e) {
     // yaml-cpp's messages are lower-case fragments ("end of map not found"); its marks are
     // 0-based, and -1 when it has none.
