@@ -4,6 +4,7 @@
 #include "herald/cluster/load.hpp"
 
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <string>
 
 using namespace herald::cluster;
@@ -43,6 +44,26 @@ TEST_CASE("examples/cluster-fleet.yaml: a global router, spread apps, an extra u
   REQUIRE(spec.units.size() == 1);
   CHECK(spec.units[0].global);
   CHECK(spec.units[0].text.find("[Service]") != std::string::npos);
+}
+
+TEST_CASE("every examples/*.yaml is a cluster file that loads and re-parses from its dump") {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(HERALD_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    ++count;
+    CAPTURE(entry.path().filename().string());
+    ClusterSpec spec = load_cluster_file(entry.path().string());
+    CHECK_FALSE(spec.apps.empty());
+    ClusterSpec again = parse_cluster(dump_cluster(spec), "dump");
+    REQUIRE(again.apps.size() == spec.apps.size());
+    for (std::size_t i = 0; i < spec.apps.size(); ++i) {
+      CHECK(instance_hash(again.apps[i]) == instance_hash(spec.apps[i]));
+    }
+  }
+  CHECK(count >= 2);
 }
 
 TEST_SUITE_END();
