@@ -174,7 +174,7 @@ TEST_CASE("every key of a fleet cluster file is read") {
   endpoint: http://127.0.0.1:49153
   tunnel: core@10.0.0.1:2222
   strict_host_key_checking: false
-  known_hosts_file: /home/me/.fleetctl/known_hosts
+  known_hosts_file: /etc/herald/fleet_known_hosts
   ssh_timeout: 20s
   request_timeout: 3s
 routers:
@@ -210,7 +210,7 @@ units:
   REQUIRE(scheduler.fleet.tunnel);
   CHECK(scheduler.fleet.tunnel->str() == "core@10.0.0.1:2222");
   CHECK_FALSE(scheduler.fleet.strict_host_key_checking);
-  CHECK(scheduler.fleet.known_hosts_file == "/home/me/.fleetctl/known_hosts");
+  CHECK(scheduler.fleet.known_hosts_file == "/etc/herald/fleet_known_hosts");
   CHECK(scheduler.fleet.ssh_timeout == 20s);
   CHECK(scheduler.fleet.request_timeout == 3s);
   REQUIRE(spec.routers.size() == 2);
