@@ -128,6 +128,9 @@ struct Instance {
   int restarts = 0;
   std::string image;
   std::string id; ///< docker: container id; fleet: unit name
+  /// docker: the container's name ("herald-web-1"), which a registrator's instance IDs carry
+  /// (SERVICE@NODE:CONTAINER:PORT); "" elsewhere.
+  std::string container;
 
   InstanceName name() const { return {app, instance}; }
 };
@@ -172,6 +175,14 @@ public:
   /// stop within their own TimeoutStopSec). False when it was already stopped. Error(not_found)
   /// when it does not exist.
   virtual bool stop(const InstanceName& name, std::chrono::seconds grace) = 0;
+
+  /// Takes the instance out of the router's view without stopping it, so that requests on
+  /// their way finish before stop(): fleet stops its discovery sidekick, which deregisters it on
+  /// SIGTERM; docker sends the container SIGCONT (a running process carries on as before),
+  /// whose `kill` event makes the node's registrator withdraw the container's registrations
+  /// until it starts again. False when it does not run (nothing to withdraw). Error(not_found)
+  /// when it does not exist.
+  virtual bool withdraw(const InstanceName& name) = 0;
 
   /// Removes the instance (stopping it first, with the default grace, if it runs). False when
   /// it did not exist.

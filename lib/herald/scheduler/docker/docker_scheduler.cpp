@@ -143,6 +143,7 @@ Instance instance_of(const hd::Container& container, const std::string& host) {
   out.spec_hash = container.label(k_spec_label).value_or("");
   out.image = container.image;
   out.id = container.id;
+  out.container = container.name;
   out.machine = host;
   out.restarts = container.restart_count;
   const std::string& status = container.status;
@@ -310,6 +311,16 @@ void DockerScheduler::start(const InstanceSpec& spec) {
 
 bool DockerScheduler::stop(const InstanceName& name, std::chrono::seconds grace) {
   return m_client.stop(existing(name).id, grace);
+}
+
+bool DockerScheduler::withdraw(const InstanceName& name) {
+  hd::Container container = existing(name);
+  if (!container.running || container.paused) {
+    return false;
+  }
+  // SIGCONT changes nothing for a running process; its `kill` event is the registrator's cue.
+  m_client.kill(container.id, "CONT");
+  return true;
 }
 
 bool DockerScheduler::remove(const InstanceName& name) {

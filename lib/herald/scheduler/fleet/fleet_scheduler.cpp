@@ -318,6 +318,18 @@ bool FleetScheduler::stop(const InstanceName& name, std::chrono::seconds /*grace
   return true;
 }
 
+bool FleetScheduler::withdraw(const InstanceName& name) {
+  hf::Unit unit = existing(name);
+  auto sidekick = m_client.get_unit(sidekick_unit(name));
+  if (unit.desired_state != hf::DesiredState::launched || !sidekick ||
+      sidekick->desired_state != hf::DesiredState::launched) {
+    return false;
+  }
+  // Stopped, the sidekick deregisters the instance; the app keeps serving what is on its way.
+  m_client.put_unit(sidekick->name, {std::nullopt, hf::DesiredState::loaded});
+  return true;
+}
+
 bool FleetScheduler::remove(const InstanceName& name) {
   auto unit = m_client.get_unit(instance_unit(name));
   if (unit && unit_value(unit->options, k_spec_key).empty()) {

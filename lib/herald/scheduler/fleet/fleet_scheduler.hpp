@@ -70,6 +70,7 @@ public:
   void start(const InstanceSpec& spec) override;
   bool stop(const InstanceName& name, std::chrono::seconds grace) override;
   bool remove(const InstanceName& name) override;
+  bool withdraw(const InstanceName& name) override;
   std::vector<std::string> logs(const InstanceName& name, std::size_t lines) override;
   std::vector<Machine> machines() override;
 

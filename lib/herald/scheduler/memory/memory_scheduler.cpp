@@ -210,6 +210,14 @@ bool MemoryScheduler::stop(const InstanceName& name, std::chrono::seconds /*grac
   return true;
 }
 
+bool MemoryScheduler::withdraw(const InstanceName& name) {
+  std::lock_guard lock(m_mutex);
+  check_available();
+  Entry& entry = entry_of(name);
+  m_journal.push_back("withdraw " + name.str());
+  return entry.state == State::running || entry.state == State::starting;
+}
+
 bool MemoryScheduler::remove(const InstanceName& name) {
   std::lock_guard lock(m_mutex);
   check_available();

@@ -33,6 +33,7 @@ public:
   void start(const InstanceSpec& spec) override;
   bool stop(const InstanceName& name, std::chrono::seconds grace) override;
   bool remove(const InstanceName& name) override;
+  bool withdraw(const InstanceName& name) override;
   std::vector<std::string> logs(const InstanceName& name, std::size_t lines) override;
   std::vector<Machine> machines() override;
 
@@ -56,9 +57,9 @@ public:
   /// Makes every call fail with Error(kind) (as an engine that went away), until cleared.
   void set_unavailable(std::optional<ErrorKind> kind);
 
-  /// What the scheduler was asked to do, in order: "start web@1 abc123", "stop web@2",
-  /// "remove web@2" (start names the spec hash; a start that changed nothing is "start web@1
-  /// HASH (unchanged)").
+  /// What the scheduler was asked to do, in order: "start web@1 abc123", "withdraw web@2",
+  /// "stop web@2", "remove web@2" (start names the spec hash; a start that changed nothing is
+  /// "start web@1 HASH (unchanged)").
   std::vector<std::string> journal() const;
   /// The spec the instance was last started from. Error(not_found) when it does not exist.
   InstanceSpec spec_of(const InstanceName& name) const;
