@@ -162,4 +162,24 @@ TEST_CASE("a wildcard binding without a node address is left out, not registered
   CHECK(keys(registry).empty());
 }
 
+TEST_CASE("a kill event withdraws a container, unless its signal asks an app to reload") {
+  auto kill = [](std::string signal) {
+    docker::Event event;
+    event.type = "container";
+    event.action = event.base_action = "kill";
+    event.attributes["signal"] = std::move(signal);
+    return kill_withdraws(event);
+  };
+  CHECK(kill("15"));      // docker stop
+  CHECK(kill("9"));       // docker kill
+  CHECK(kill("18"));      // SIGCONT: cluster up drains an instance
+  CHECK(kill("SIGTERM")); // a name, as older engines sent it
+  CHECK(kill("CONT"));
+  CHECK_FALSE(kill("1")); // SIGHUP: nginx, haproxy and most daemons reload
+  CHECK_FALSE(kill("SIGHUP"));
+  CHECK_FALSE(kill("USR1"));
+  CHECK_FALSE(kill("12"));
+  CHECK_FALSE(kill("28")); // SIGWINCH: apache's graceful stop of workers, not of the app
+}
+
 TEST_SUITE_END();

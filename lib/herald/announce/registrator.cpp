@@ -234,6 +234,16 @@ void ContainerRegistrations::deregister_all(registry::Registry& registry) {
   spdlog::info("stopped; deregistered {} container instance(s)", done);
 }
 
+bool kill_withdraws(const docker::Event& event) {
+  std::string signal = event.attribute("signal").value_or("");
+  if (signal.rfind("SIG", 0) == 0) {
+    signal.erase(0, 3);
+  }
+  static const std::set<std::string> k_reload = {"1",   "10",   "12",   "28",
+                                                 "HUP", "USR1", "USR2", "WINCH"};
+  return k_reload.count(signal) == 0;
+}
+
 Registrator::Registrator(registry::Registry& registry, docker::Client& docker,
                          docker::Client& events, RegistratorOptions options, const StopToken& stop)
     : m_registry(registry), m_docker(docker), m_events(events), m_options(std::move(options)),
@@ -254,6 +264,9 @@ void Registrator::run() {
   std::mutex mutex;
   std::condition_variable wake;
   std::set<std::string> queued; // container ids with news
+  // Containers sent a signal (`docker stop`, `docker kill`, `cluster up`'s SIGCONT): out of the
+  // registry until they start again, so the router lets go of them before they go away.
+  std::set<std::string> withdrawn;
   bool resync_needed = true;
   bool reconnected = false; // Docker is back: retry at once rather than after the backoff
   std::exception_ptr events_failure;
@@ -262,7 +275,7 @@ void Registrator::run() {
   // the stream's opening is missed (the daemon replays from `since`).
   docker::EventQuery query;
   query.filters = {{"type", {"container"}},
-                   {"event", {"start", "die", "stop", "destroy", "pause", "unpause"}}};
+                   {"event", {"start", "die", "stop", "destroy", "pause", "unpause", "kill"}}};
   query.since_nano = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -274,6 +287,15 @@ void Registrator::run() {
           events_stop,
           [&](const docker::Event& event) {
             std::lock_guard lock(mutex);
+            if (event.base_action == "kill") {
+              if (!kill_withdraws(event)) {
+                return true; // a reload signal: the container keeps serving
+              }
+              withdrawn.insert(event.actor_id);
+            } else if (event.base_action == "start" || event.base_action == "unpause" ||
+                       event.base_action == "destroy") {
+              withdrawn.erase(event.actor_id);
+            }
             queued.insert(event.actor_id);
             wake.notify_one();
             return true;
@@ -343,13 +365,23 @@ void Registrator::run() {
             running.push_back(std::move(*container));
           }
         }
+        {
+          std::lock_guard lock(mutex);
+          std::erase_if(running,
+                        [&](const docker::Container& c) { return withdrawn.count(c.id) != 0; });
+        }
         registrations.resync(running);
         spdlog::info("resynced with {} running container(s): {} registration(s) wanted",
                      running.size(), registrations.wanted().size());
         resync = false;
       }
       for (auto it = ids.begin(); it != ids.end();) {
-        registrations.set_container(*it, m_docker.find(*it));
+        bool out;
+        {
+          std::lock_guard lock(mutex);
+          out = withdrawn.count(*it) != 0;
+        }
+        registrations.set_container(*it, out ? std::nullopt : m_docker.find(*it));
         it = ids.erase(it);
       }
       registrations.sync();

@@ -44,6 +44,12 @@ struct RegistratorOptions {
 std::vector<registry::Registration> container_registrations(const docker::Container& container,
                                                             const RegistratorOptions& options);
 
+/// Whether a container's `kill` event withdraws its registrations until it starts again: every
+/// signal (`docker stop`'s SIGTERM, `docker kill`, the SIGCONT `cluster up` sends to drain an
+/// instance) but those apps take as "reload" or "reopen logs" (HUP, USR1, USR2, WINCH). Docker
+/// names the signal by number ("15"); names, with or without "SIG", are read too.
+bool kill_withdraws(const docker::Event& event);
+
 /// True when `instance` was written by the registrator of `node` (its ID starts with "NODE:" and
 /// any owner meta it carries names `node`).
 bool owned_by(const registry::Instance& instance, const std::string& node);
