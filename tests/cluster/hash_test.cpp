@@ -91,6 +91,29 @@ TEST_CASE("changed_fields names what differs, in a fixed order") {
   CHECK(instance_hash(a) == instance_hash(b));
 }
 
+TEST_CASE("an instance's stamp is its hash plus a digest per field, so a plan can say why") {
+  AppSpec before = web();
+  std::string stamp = instance_stamp(before);
+  CHECK(stamp_hash(stamp) == instance_hash(before));
+  CHECK(stamp.size() == 40 + 1 + 6 * 8 + 5);
+  CHECK(stamp.find("5e98223988e43b44c9d151ebb2635c36747037d4-") == 0);
+  // No env value shows through: the stamp is made of hex digits, '-' and '.' only.
+  CHECK(stamp.find_first_not_of("0123456789abcdef-.") == std::string::npos);
+
+  AppSpec after = web(replaced(k_web, "web:v1", "web:v2"), "C=9\n");
+  CHECK(changed_fields(stamp, after) == std::vector<std::string>{"image", "env"});
+  CHECK(changed_fields(stamp, before) == std::vector<std::string>{});
+  AppSpec moved = before;
+  moved.port = 8080;
+  moved.placement.spread = true;
+  CHECK(changed_fields(stamp, moved) == std::vector<std::string>{"port", "placement"});
+
+  // A bare hash (or a label another tool wrote) carries no digests: the plan cannot say why.
+  CHECK(stamp_hash(instance_hash(before)) == instance_hash(before));
+  CHECK_FALSE(changed_fields(instance_hash(before), after).has_value());
+  CHECK_FALSE(changed_fields("abc-1.2", after).has_value());
+}
+
 TEST_CASE("a percentage resolves against the desired count") {
   CHECK(Quantity{25, true}.resolve(3, true) == 1);
   CHECK(Quantity{25, true}.resolve(3, false) == 0);

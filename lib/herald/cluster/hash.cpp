@@ -3,8 +3,10 @@
 #include "herald/core/sha1.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace herald::cluster {
 
@@ -57,25 +59,78 @@ std::string instance_hash(const AppSpec& app) {
   return sha1_hex(instance_spec_text(app));
 }
 
-std::vector<std::string> changed_fields(const AppSpec& before, const AppSpec& after) {
+namespace {
+
+/// The fields of changed_fields(), in order, each with the JSON its digest is taken of.
+std::vector<std::pair<const char*, nlohmann::json>> field_texts(const AppSpec& app) {
+  return {{"image", app.image},           {"port", app.port},
+          {"env", env_json(app)},         {"health", health_json(app.health)},
+          {"routing", routing_json(app)}, {"placement", placement_json(app.placement)}};
+}
+
+std::vector<std::string> field_digests(const AppSpec& app) {
   std::vector<std::string> out;
-  if (before.image != after.image) {
-    out.emplace_back("image");
+  for (const auto& [name, value] : field_texts(app)) {
+    std::string text = std::string(name) + "=" +
+                       value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out.push_back(sha1_hex(text).substr(0, 8));
   }
-  if (before.port != after.port) {
-    out.emplace_back("port");
+  return out;
+}
+
+} // namespace
+
+std::string instance_stamp(const AppSpec& app) {
+  std::string out = instance_hash(app) + "-";
+  std::vector<std::string> digests = field_digests(app);
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    out += (i == 0 ? "" : ".") + digests[i];
   }
-  if (env_json(before) != env_json(after)) {
-    out.emplace_back("env");
+  return out;
+}
+
+std::string_view stamp_hash(std::string_view stamp) {
+  return stamp.substr(0, stamp.find('-'));
+}
+
+std::optional<std::vector<std::string>> changed_fields(std::string_view stamp,
+                                                       const AppSpec& after) {
+  std::size_t dash = stamp.find('-');
+  if (dash == std::string_view::npos) {
+    return std::nullopt;
   }
-  if (health_json(before.health) != health_json(after.health)) {
-    out.emplace_back("health");
+  std::vector<std::string_view> recorded;
+  std::string_view rest = stamp.substr(dash + 1);
+  while (true) {
+    std::size_t dot = rest.find('.');
+    recorded.push_back(rest.substr(0, dot));
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(dot + 1);
   }
-  if (routing_json(before) != routing_json(after)) {
-    out.emplace_back("routing");
+  std::vector<std::string> digests = field_digests(after);
+  if (recorded.size() != digests.size()) {
+    return std::nullopt;
   }
-  if (placement_json(before.placement) != placement_json(after.placement)) {
-    out.emplace_back("placement");
+  std::vector<std::pair<const char*, nlohmann::json>> fields = field_texts(after);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    if (recorded[i] != digests[i]) {
+      out.emplace_back(fields[i].first);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> changed_fields(const AppSpec& before, const AppSpec& after) {
+  std::vector<std::pair<const char*, nlohmann::json>> was = field_texts(before);
+  std::vector<std::pair<const char*, nlohmann::json>> now = field_texts(after);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (was[i].second != now[i].second) {
+      out.emplace_back(now[i].first);
+    }
   }
   return out;
 }

@@ -6,7 +6,9 @@
 
 #include "herald/cluster/spec.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald::cluster {
@@ -28,5 +30,19 @@ std::string instance_hash(const AppSpec& app);
 /// these names: "image", "port", "env", "health", "routing", "placement"; empty when
 /// instance_hash() is equal. For "replace (image, env changed)".
 std::vector<std::string> changed_fields(const AppSpec& before, const AppSpec& after);
+
+/// What an instance records as its spec hash (a container label, a unit's X-Herald-Spec=):
+/// instance_hash(), a '-', then 8 hex digits of SHA-1 per field of changed_fields(), in its
+/// order, joined by '.': "5e98…37d4-1a2b3c4d.…". The field digests let a later plan say why an
+/// instance is replaced without recording what it ran (env values stay out of labels).
+std::string instance_stamp(const AppSpec& app);
+
+/// The instance_hash() part of a stamp (the text before '-'; all of it for a bare hash).
+std::string_view stamp_hash(std::string_view stamp);
+
+/// The fields of changed_fields() whose digest in `stamp` differs from `after`'s; nullopt when
+/// `stamp` carries no field digests of this version (a bare hash, another tool's label).
+std::optional<std::vector<std::string>> changed_fields(std::string_view stamp,
+                                                       const AppSpec& after);
 
 } // namespace herald::cluster
