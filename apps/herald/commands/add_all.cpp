@@ -15,6 +15,9 @@ std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global) {
   for (Command& command : add_unit_fleet(unit)) {
     all.push_back(std::move(command));
   }
+  for (Command& command : add_cluster(app, global)) {
+    all.push_back(std::move(command));
+  }
   all.push_back(add_completion(app, global));
   return all;
 }

@@ -44,6 +44,10 @@ std::vector<Command> add_unit_gen(CLI::App* unit);
 /// listings on a fleet cluster (unit_fleet.cpp).
 std::vector<Command> add_unit_fleet(CLI::App* unit);
 
+/// `herald cluster plan|up|down|status`: the cluster file applied through a scheduler
+/// (cluster.cpp).
+std::vector<Command> add_cluster(CLI::App& app, const cli::GlobalOptions& global);
+
 /// The fleet connection flags (--endpoint, --tunnel, ...), one group on each command that talks
 /// to fleet (fleet_options.cpp).
 void add_fleet_options(CLI::App& cmd, cli::FleetFlags& flags);

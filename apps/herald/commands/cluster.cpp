@@ -1,0 +1,369 @@
+// herald cluster plan|up|down|status: the cluster file applied through a scheduler.
+#include "commands/commands.hpp"
+#include "herald/cli/cluster_output.hpp"
+#include "herald/cli/progress.hpp"
+#include "herald/cluster/apply.hpp"
+#include "herald/cluster/load.hpp"
+#include "herald/cluster/plan.hpp"
+#include "herald/cluster/status.hpp"
+#include "herald/core/duration.hpp"
+#include "herald/core/error.hpp"
+#include "herald/core/stop.hpp"
+#include "herald/registry/registry.hpp"
+#include "herald/scheduler/scheduler.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <memory>
+#include <optional>
+#include <spdlog/spdlog.h>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace herald::commands {
+
+namespace {
+
+constexpr const char* k_default_file = "cluster.yaml";
+
+/// Flags of the cluster commands, as typed.
+struct ClusterFlags {
+  std::string file = k_default_file;
+  std::vector<std::string> apps;
+  cli::ListOptions list;
+  bool dry_run = false;
+  bool no_prune = false;
+  bool instances = false;
+  std::string timeout = "5m";
+  std::string drain; ///< down: overrides the apps' drain time
+};
+
+/// What every cluster command opens: the file, the scheduler it names, the registry.
+struct Session {
+  StopToken stop;
+  std::optional<cluster::ClusterSpec> spec;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<registry::Registry> registry;
+  std::unique_ptr<cluster::RegistryRoutes> routes;
+};
+
+/// The scheduler the file names (the local Docker engine without a file).
+scheduler::Options scheduler_options(const cluster::ClusterSpec* spec, const StopToken* stop) {
+  scheduler::Options options;
+  options.stop = stop;
+  if (spec != nullptr) {
+    options.backend = std::string(cluster::to_string(spec->scheduler.kind));
+    options.docker_host = spec->scheduler.docker.endpoint;
+    options.fleet = spec->scheduler.fleet;
+  }
+  return options;
+}
+
+/// Opens what the cluster file names. `file_optional`: a missing default file means "what runs
+/// on the default scheduler" (cluster down / status without a file).
+void open_session(Session& session, const ClusterFlags& flags, const cli::GlobalOptions& global,
+                  bool file_optional) {
+  install_stop_signals(session.stop);
+  bool have_file =
+      !(file_optional && flags.file == k_default_file && !std::filesystem::exists(flags.file));
+  if (have_file) {
+    session.spec = cluster::load_cluster_file(flags.file);
+  }
+  session.scheduler =
+      scheduler::open(scheduler_options(session.spec ? &*session.spec : nullptr, &session.stop));
+
+  // The registry: --registry, else the file's, else HERALD_REGISTRY and the defaults.
+  cli::GlobalOptions resolved = global;
+  if (resolved.registry.empty() && session.spec && !session.spec->registry.url.empty()) {
+    resolved.registry = session.spec->registry.url;
+  }
+  session.registry = cli::registry_opener(resolved).open(session.stop);
+  session.routes = std::make_unique<cluster::RegistryRoutes>(
+      *session.registry, session.spec ? session.spec->registry.prefix : std::string());
+}
+
+cluster::PlanOptions plan_options(const ClusterFlags& flags) {
+  cluster::PlanOptions options;
+  options.apps = flags.apps;
+  options.prune = !flags.no_prune;
+  return options;
+}
+
+/// The plan needs no registry: what runs carries its own state.
+int run_plan(const ClusterFlags& flags) {
+  cli::Printer printer = make_printer(flags.list, cli::plan_columns());
+  cluster::ClusterSpec spec = cluster::load_cluster_file(flags.file);
+  StopToken stop;
+  install_stop_signals(stop);
+  auto sched = scheduler::open(scheduler_options(&spec, &stop));
+  cluster::Plan plan = cluster::make_plan(spec, sched->list(), plan_options(flags));
+  print_plan(printer, plan);
+  spdlog::info("{}: {}", flags.file, plan.summary());
+  return plan.empty() ? 0 : 2;
+}
+
+/// Prints the plan applied: a table only when something changed (a script reading JSON or YAML
+/// always gets its document).
+void print_applied(cli::Printer& printer, const cluster::Plan& plan) {
+  auto format = printer.options().format;
+  if (!plan.empty() || format == cli::OutputFormat::json || format == cli::OutputFormat::yaml) {
+    print_plan(printer, plan);
+  }
+}
+
+/// Progress of a rollout on stderr: one line per instance, redrawn on a terminal.
+class RolloutProgress {
+public:
+  RolloutProgress() : m_terminal(cli::is_terminal(STDERR_FILENO, &m_rows)) {
+    m_lines = std::make_unique<cli::ProgressLines>(stderr, m_terminal, m_rows);
+  }
+  void operator()(const InstanceName& name, const std::string& what) {
+    m_lines->set(name.str(), what);
+  }
+  void finish() { m_lines->finish(); }
+
+private:
+  std::size_t m_rows = 0;
+  bool m_terminal;
+  std::unique_ptr<cli::ProgressLines> m_lines;
+};
+
+int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
+  if (flags.dry_run) {
+    run_plan(flags); // the plan's "changes pending" is no failure of a dry run
+    return 0;
+  }
+  cli::Printer printer = make_printer(flags.list, cli::plan_columns());
+  cluster::ApplyOptions options;
+  options.timeout = parse_duration(flags.timeout, "--timeout");
+  Session session;
+  open_session(session, flags, global, false);
+  const cluster::ClusterSpec& spec = *session.spec;
+  cluster::Plan plan = cluster::make_plan(spec, session.scheduler->list(), plan_options(flags));
+  if (plan.empty()) {
+    std::size_t instances = 0;
+    for (const auto& app : plan.apps) {
+      instances += app.instances.size();
+    }
+    spdlog::info("nothing to do: {} instance(s) of {} app(s) run as {} says", instances,
+                 plan.apps.size(), flags.file);
+    print_applied(printer, plan);
+    return 0;
+  }
+  spdlog::info("{} on {}: {}", flags.file, session.scheduler->describe(), plan.summary());
+  RolloutProgress progress;
+  options.progress = [&](const InstanceName& name, const std::string& what) {
+    progress(name, what);
+  };
+  options.stop = &session.stop;
+  cluster::ApplyResult result =
+      cluster::apply(spec, plan, *session.scheduler, *session.routes, options);
+  progress.finish();
+  print_applied(printer, plan);
+  spdlog::info("done: {} created, {} started, {} replaced, {} removed", result.created,
+               result.started, result.replaced, result.removed);
+  return 0;
+}
+
+int run_down(const ClusterFlags& flags, const cli::GlobalOptions& global) {
+  cli::Printer printer = make_printer(flags.list, cli::plan_columns());
+  Session session;
+  open_session(session, flags, global, true);
+  // The apps named, else the file's, else every app herald made on the scheduler.
+  std::vector<std::string> apps = flags.apps;
+  if (apps.empty() && session.spec) {
+    for (const auto& app : session.spec->apps) {
+      apps.push_back(app.name);
+    }
+  }
+  std::vector<scheduler::Instance> existing = session.scheduler->list();
+  std::erase_if(existing, [&](const scheduler::Instance& i) {
+    return (!flags.apps.empty() || session.spec) &&
+           std::find(apps.begin(), apps.end(), i.app) == apps.end();
+  });
+  // Down is the plan of a file without apps: every instance listed goes.
+  cluster::ClusterSpec none;
+  none.source = flags.file;
+  cluster::Plan plan = cluster::make_plan(none, existing);
+  for (auto& app : plan.apps) {
+    const cluster::AppSpec* spec = session.spec ? session.spec->app(app.app) : nullptr;
+    app.spec = spec != nullptr ? *spec : cluster::AppSpec{};
+    if (!flags.drain.empty()) {
+      app.spec->update.drain = parse_duration(flags.drain, "--drain");
+    }
+    for (auto& change : app.changes) {
+      change.reason = "cluster down";
+    }
+  }
+  if (flags.dry_run || plan.empty()) {
+    print_applied(printer, plan);
+    if (plan.empty()) {
+      spdlog::info("nothing to do: no instance of {} runs",
+                   apps.empty() ? std::string("any app")
+                                : fmt::format("{}", fmt::join(apps, ", ")));
+    }
+    return 0;
+  }
+  RolloutProgress progress;
+  cluster::ApplyOptions options;
+  options.timeout = parse_duration(flags.timeout, "--timeout");
+  options.progress = [&](const InstanceName& name, const std::string& what) {
+    progress(name, what);
+  };
+  options.stop = &session.stop;
+  cluster::ApplyResult result =
+      cluster::apply(none, plan, *session.scheduler, *session.routes, options);
+  progress.finish();
+  print_applied(printer, plan);
+  spdlog::info("done: {} removed", result.removed);
+  return 0;
+}
+
+int run_status(const ClusterFlags& flags, const cli::GlobalOptions& global) {
+  cli::Printer printer = make_printer(flags.list, flags.instances ? cli::instance_status_columns()
+                                                                  : cli::app_status_columns());
+  Session session;
+  open_session(session, flags, global, true);
+  auto status = cluster::cluster_status(session.spec ? &*session.spec : nullptr,
+                                        session.scheduler->list(), *session.routes, flags.apps);
+  print_status(printer, status, flags.instances);
+  return 0;
+}
+
+constexpr const char* k_plan_footer =
+    R"(Compares the cluster file with what runs (each instance records the spec it was made from)
+and lists what `cluster up` would do: create, start, replace (with the fields that changed:
+image, port, env, health, routing, placement) and remove. Nothing is changed.
+
+Columns (--fields): action, instance, reason; -o wide adds image (before -> after).
+
+Examples:
+  herald cluster plan -f cluster.yaml
+  herald cluster plan -o json | jq '.summary'
+  if ! herald cluster plan -o simple >/dev/null; then echo "changes pending"; fi
+
+Exit codes: 0 nothing would change, 2 changes are pending (as terraform plan
+-detailed-exitcode; a usage error is 2 too, with a message on stderr), 65 the file is no
+YAML, 69 the scheduler is unreachable, 78 the file is no valid cluster. See herald-cluster(1).)";
+
+constexpr const char* k_up_footer =
+    R"(Applies the plan: missing instances are created and started, then instances made from
+another spec are replaced rolling (per app's update policy: max_surge new ones first, each
+running AND routable before an old one is withdrawn, drained and stopped), then what the file
+no longer wants is withdrawn, drained, stopped and removed. A second run does nothing. A new
+instance that fails stops the rollout: it is named with its last log lines, and the old
+instances keep serving.
+
+Examples:
+  herald cluster up -f cluster.yaml
+  herald cluster up --dry-run           the plan, nothing changed (exit 0)
+  herald cluster up web --timeout 10m   only the app web
+
+Exit codes: 0 the cluster is as the file says, 1 an instance failed, 2 usage, 65/78 bad
+cluster file, 69 scheduler or registry unreachable, 130 interrupted (what is done stays
+done: run it again). See herald-cluster(1).)";
+
+constexpr const char* k_down_footer =
+    R"(Withdraws every instance of the file's apps (or of the APPs named) from the registry,
+waits their drain time, stops and removes them. Without -f and with no cluster.yaml here,
+every herald-made instance on the local Docker engine goes.
+
+Examples:
+  herald cluster down -f cluster.yaml
+  herald cluster down web --drain 0s
+  herald cluster down --dry-run
+
+Exit codes: 0 done (or nothing ran), 1 an instance could not be removed, 2 usage,
+69 scheduler or registry unreachable. See herald-cluster(1).)";
+
+constexpr const char* k_status_footer =
+    R"(Per app: the instances the file wants, those that run, those made from the file's spec
+(current), those the registry has, and those the router routes to (healthy). --instances
+lists each instance with its machine and address.
+
+Columns (--fields): app, desired, running, current, registered, healthy; wide: state.
+With --instances: instance, state, machine, address, routed, current; wide: image, detail, id.
+
+Examples:
+  herald cluster status
+  herald cluster status --instances web
+  herald cluster status -o json | jq '.apps[] | select(.settled | not) | .app'
+
+Exit codes: 0 ok, 2 usage, 69 scheduler or registry unreachable. See herald-cluster(1).)";
+
+CLI::App* add_file_flag(CLI::App* cmd, ClusterFlags& flags) {
+  cmd->add_option("-f,--file", flags.file, "The cluster file (default ./cluster.yaml)")
+      ->default_str(k_default_file);
+  return cmd;
+}
+
+} // namespace
+
+std::vector<Command> add_cluster(CLI::App& app, const cli::GlobalOptions& global) {
+  CLI::App* parent = app.add_subcommand("cluster", "Bring a cluster up from one file");
+  parent->require_subcommand(1);
+  std::vector<Command> all;
+
+  auto plan = std::make_shared<ClusterFlags>();
+  CLI::App* plan_cmd =
+      parent->add_subcommand("plan", "Show what `cluster up` would change, and change nothing");
+  plan_cmd->footer(k_plan_footer);
+  add_file_flag(plan_cmd, *plan);
+  plan_cmd->add_option("app", plan->apps, "Only these apps");
+  plan_cmd->add_flag("--no-prune", plan->no_prune,
+                     "Leave instances of apps that are not in the file alone");
+  add_list_options(*plan_cmd, plan->list, cli::plan_columns());
+  all.push_back(Command{plan_cmd, [plan] { return run_plan(*plan); }});
+
+  auto up = std::make_shared<ClusterFlags>();
+  CLI::App* up_cmd = parent->add_subcommand("up", "Make what runs match the cluster file");
+  up_cmd->footer(k_up_footer);
+  add_file_flag(up_cmd, *up);
+  up_cmd->add_option("app", up->apps, "Only these apps");
+  up_cmd->add_flag("-n,--dry-run", up->dry_run, "Print the plan, change nothing");
+  up_cmd->add_flag("--no-prune", up->no_prune,
+                   "Leave instances of apps that are not in the file alone");
+  up_cmd
+      ->add_option("--timeout", up->timeout,
+                   "How long one instance may take to run and be routable (default 5m)")
+      ->default_str("5m");
+  add_list_options(*up_cmd, up->list, cli::plan_columns());
+  all.push_back(Command{up_cmd, [up, &global] { return run_up(*up, global); }});
+
+  auto down = std::make_shared<ClusterFlags>();
+  CLI::App* down_cmd =
+      parent->add_subcommand("down", "Withdraw, stop and remove the cluster's instances");
+  down_cmd->footer(k_down_footer);
+  add_file_flag(down_cmd, *down);
+  down_cmd->add_option("app", down->apps, "Only these apps");
+  down_cmd->add_flag("-n,--dry-run", down->dry_run, "Print what would go, change nothing");
+  down_cmd->add_option("--drain", down->drain,
+                       "Time between withdrawing and stopping (default: each app's drain)");
+  down_cmd
+      ->add_option("--timeout", down->timeout,
+                   "How long a withdrawn instance may stay in the registry (default 5m)")
+      ->default_str("5m");
+  add_list_options(*down_cmd, down->list, cli::plan_columns());
+  all.push_back(Command{down_cmd, [down, &global] { return run_down(*down, global); }});
+
+  auto status = std::make_shared<ClusterFlags>();
+  CLI::App* status_cmd =
+      parent->add_subcommand("status", "What runs and what the router sees, per app");
+  status_cmd->footer(k_status_footer);
+  add_file_flag(status_cmd, *status);
+  status_cmd->add_option("app", status->apps, "Only these apps");
+  status_cmd->add_flag("--instances", status->instances, "One row per instance");
+  add_list_options(*status_cmd, status->list, cli::app_status_columns());
+  status_cmd->get_option("--fields")
+      ->description("Columns to show, in this order (tables and -o simple): " +
+                    column_names(cli::app_status_columns()) +
+                    "; with --instances: " + column_names(cli::instance_status_columns()));
+  all.push_back(Command{status_cmd, [status, &global] { return run_status(*status, global); }});
+  return all;
+}
+
+} // namespace herald::commands
