@@ -66,6 +66,17 @@ TEST_CASE("json writer replaces invalid UTF-8 with U+FFFD instead of failing") {
   CHECK(out.str() == "\"bad\xEF\xBF\xBD\xEF\xBF\xBDvalue\"");
 }
 
+TEST_CASE("json writer writes an empty text as null with string_or_null") {
+  std::ostringstream out;
+  JsonWriter writer(out, true);
+  writer.begin_object();
+  writer.string_or_null("machine", "");
+  writer.string_or_null("image", "web:v1");
+  writer.end_object();
+  writer.flush();
+  CHECK(out.str() == R"({"machine":null,"image":"web:v1"})");
+}
+
 TEST_CASE("json writer builds the same value it would print") {
   ordered_json doc = awkward();
   ordered_json built = "previous content";

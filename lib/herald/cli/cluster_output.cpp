@@ -7,22 +7,9 @@ namespace herald::cli {
 
 namespace {
 
-std::string or_dash(const std::string& text) {
-  return text.empty() ? "-" : text;
-}
-
 void schema(JsonWriter& json) {
   json.key("schema");
   json.number(k_cluster_schema_version);
-}
-
-void string_member(JsonWriter& json, std::string_view key, const std::string& value) {
-  json.key(key);
-  if (value.empty()) {
-    json.null();
-  } else {
-    json.string(value);
-  }
 }
 
 std::string image_cell(const cluster::Change& change) {
@@ -92,8 +79,8 @@ void print_plan(Printer& printer, const cluster::Plan& plan) {
               json.string(field);
             }
             json.end_array();
-            string_member(json, "image_before", change.image_before);
-            string_member(json, "image_after", change.image_after);
+            json.string_or_null("image_before", change.image_before);
+            json.string_or_null("image_after", change.image_after);
             json.end_object();
           }
         }
@@ -171,17 +158,17 @@ void print_status(Printer& printer, const std::vector<cluster::AppStatus>& apps,
             json.string(i.name().str());
             json.key("state");
             json.string(scheduler::to_string(i.state));
-            string_member(json, "detail", i.detail);
-            string_member(json, "machine", i.machine);
-            string_member(json, "address", row.address ? row.address->str() : "");
+            json.string_or_null("detail", i.detail);
+            json.string_or_null("machine", i.machine);
+            json.string_or_null("address", row.address ? row.address->str() : "");
             json.key("registered");
             json.boolean(row.registered);
             json.key("healthy");
             json.boolean(row.healthy);
             json.key("current");
             json.boolean(row.current);
-            string_member(json, "image", i.image);
-            string_member(json, "id", i.id);
+            json.string_or_null("image", i.image);
+            json.string_or_null("id", i.id);
             json.end_object();
           }
           json.end_array();

@@ -6,10 +6,6 @@ namespace herald::cli {
 
 namespace {
 
-std::string or_dash(const std::string& text) {
-  return text.empty() ? "-" : text;
-}
-
 std::string hash_cell(const std::string& hash, bool full) {
   return hash.empty() ? "-" : full ? hash : hash.substr(0, 7);
 }
@@ -17,15 +13,6 @@ std::string hash_cell(const std::string& hash, bool full) {
 void schema(JsonWriter& json) {
   json.key("schema");
   json.number(k_unit_schema_version);
-}
-
-void string_member(JsonWriter& json, std::string_view key, const std::string& value) {
-  json.key(key);
-  if (value.empty()) {
-    json.null();
-  } else {
-    json.string(value);
-  }
 }
 
 } // namespace
@@ -64,16 +51,16 @@ void print_unit_states(Printer& printer, const std::vector<fleet::UnitStateRow>&
         json.begin_array();
         for (const auto& row : rows) {
           json.begin_object();
-          string_member(json, "unit", row.unit);
-          string_member(json, "machine", row.machine_id);
-          string_member(json, "ip", row.machine_ip);
-          string_member(json, "load", row.load);
-          string_member(json, "active", row.active);
-          string_member(json, "sub", row.sub);
-          string_member(json, "hash", row.hash);
-          string_member(json, "dstate", row.desired);
-          string_member(json, "state", row.current);
-          string_member(json, "desc", row.description);
+          json.string_or_null("unit", row.unit);
+          json.string_or_null("machine", row.machine_id);
+          json.string_or_null("ip", row.machine_ip);
+          json.string_or_null("load", row.load);
+          json.string_or_null("active", row.active);
+          json.string_or_null("sub", row.sub);
+          json.string_or_null("hash", row.hash);
+          json.string_or_null("dstate", row.desired);
+          json.string_or_null("state", row.current);
+          json.string_or_null("desc", row.description);
           json.end_object();
         }
         json.end_array();
@@ -105,15 +92,15 @@ void print_unit_files(Printer& printer, const std::vector<fleet::UnitFileRow>& r
         json.begin_array();
         for (const auto& row : rows) {
           json.begin_object();
-          string_member(json, "unit", row.unit);
-          string_member(json, "hash", row.hash);
-          string_member(json, "dstate", row.desired);
-          string_member(json, "state", row.current);
-          string_member(json, "target", row.machine_id);
-          string_member(json, "ip", row.machine_ip);
+          json.string_or_null("unit", row.unit);
+          json.string_or_null("hash", row.hash);
+          json.string_or_null("dstate", row.desired);
+          json.string_or_null("state", row.current);
+          json.string_or_null("target", row.machine_id);
+          json.string_or_null("ip", row.machine_ip);
           json.key("global");
           json.boolean(row.global);
-          string_member(json, "desc", row.description);
+          json.string_or_null("desc", row.description);
           json.end_object();
         }
         json.end_array();
@@ -146,8 +133,8 @@ void print_machines(Printer& printer, const std::vector<fleet::Machine>& machine
         json.begin_array();
         for (const auto& machine : machines) {
           json.begin_object();
-          string_member(json, "machine", machine.id);
-          string_member(json, "ip", machine.primary_ip);
+          json.string_or_null("machine", machine.id);
+          json.string_or_null("ip", machine.primary_ip);
           json.key("metadata");
           json.begin_object();
           for (const auto& [key, value] : machine.metadata) {
@@ -189,12 +176,12 @@ void print_unit_reports(Printer& printer, fleet::Verb verb,
         json.begin_array();
         for (const auto& report : reports) {
           json.begin_object();
-          string_member(json, "unit", report.unit);
+          json.string_or_null("unit", report.unit);
           json.key("result");
           json.string(fleet::to_string(report.outcome));
-          string_member(json, "state", report.state);
-          string_member(json, "machine", report.machine);
-          string_member(json, "message", report.message);
+          json.string_or_null("state", report.state);
+          json.string_or_null("machine", report.machine);
+          json.string_or_null("message", report.message);
           json.end_object();
         }
         json.end_array();

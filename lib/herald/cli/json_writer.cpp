@@ -113,6 +113,15 @@ void JsonWriter::boolean(bool b) {
   m_text += b ? "true" : "false";
 }
 
+void JsonWriter::string_or_null(std::string_view name, std::string_view text) {
+  key(name);
+  if (text.empty()) {
+    null();
+  } else {
+    string(text);
+  }
+}
+
 void JsonWriter::null() {
   if (m_root != nullptr) {
     put(nullptr);

@@ -48,6 +48,10 @@ public:
   void boolean(bool b);
   void null();
 
+  /// The member `name`: `text` as a string, or null when it is empty (a field the source does
+  /// not have, as the listings' JSON documents write it).
+  void string_or_null(std::string_view name, std::string_view text);
+
   /// A whole value already built (for a command whose document is small enough to build).
   void value(const nlohmann::ordered_json& v);
 

@@ -420,4 +420,8 @@ void Printer::print_document(const RowFunction& rows, const JsonFunction& json, 
   flush_checked(*m_out);
 }
 
+std::string or_dash(std::string_view text) {
+  return text.empty() ? std::string("-") : std::string(text);
+}
+
 } // namespace herald::cli

@@ -181,4 +181,7 @@ std::string terminal_safe(std::string_view text);
 /// is never split.
 std::string ellipsize(std::string text, std::size_t width);
 
+/// `text`, or "-" when it is empty: an empty table cell as every listing shows it.
+std::string or_dash(std::string_view text);
+
 } // namespace herald::cli
