@@ -202,8 +202,13 @@ TEST_CASE("apply: a new instance that fails stops the rollout, names it with its
   }
   CHECK(message.rfind("web@4 failed", 0) == 0);
   CHECK(message.find("the instances it was to replace still serve") != std::string::npos);
+  CHECK(message.find("it is stopped and kept for its logs") != std::string::npos);
   std::vector<std::string> journal = steps(scheduler);
   CHECK(std::find(journal.begin(), journal.end(), "withdraw web@1") == journal.end());
+  // The failed one is withdrawn and stopped (no crash loop flapping into the router), not
+  // removed: its logs stay.
+  CHECK(std::find(journal.begin(), journal.end(), "stop web@4") != journal.end());
+  CHECK(std::find(journal.begin(), journal.end(), "remove web@4") == journal.end());
   CHECK(routes.routable("web").size() == 3);
 }
 

@@ -255,8 +255,8 @@ constexpr const char* k_up_footer =
 another spec are replaced rolling (per app's update policy: max_surge new ones first, each
 running AND routable before an old one is withdrawn, drained and stopped), then what the file
 no longer wants is withdrawn, drained, stopped and removed. A second run does nothing. A new
-instance that fails stops the rollout: it is named with its last log lines, and the old
-instances keep serving.
+instance that fails stops the rollout: it is named with its last log lines, stopped (kept for
+its logs), and the old instances keep serving.
 
 Examples:
   herald cluster up -f cluster.yaml

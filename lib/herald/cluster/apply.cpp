@@ -186,10 +186,20 @@ public:
         text += (i == 0 ? "" : " | ") + escape_control(lines[i]);
       }
     }
+    say(name, "failed");
+    // A new instance that failed must not flap into the router (a crash loop under a restart
+    // policy is registered at every start): withdrawn and stopped, kept for its logs.
+    try {
+      m_scheduler.withdraw(name);
+      m_scheduler.stop(name, m_options.stop_grace);
+      say(name, "stopped, kept for its logs");
+      text += "; it is stopped and kept for its logs";
+    } catch (const Error& e) {
+      text += fmt::format("; stopping it failed too: {}", e.what());
+    }
     if (m_replacing) {
       text += "; the instances it was to replace still serve";
     }
-    say(name, "failed");
     throw Error(ErrorKind::failed, text);
   }
 

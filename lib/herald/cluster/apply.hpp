@@ -84,7 +84,8 @@ struct ApplyResult {
 ///    app's drain time, once per step), stopped and removed;
 /// 3. removes: withdrawn, drained, stopped, removed.
 /// A new instance that fails or is not routable within the timeout is Error(failed) naming it,
-/// its state and its last log lines; the instances it would have replaced still serve.
+/// its state and its last log lines, withdrawn and stopped (not removed: its logs stay); the
+/// instances it would have replaced still serve.
 ApplyResult apply(const ClusterSpec& cluster, const Plan& plan, scheduler::Scheduler& scheduler,
                   RouteView& routes, const ApplyOptions& options = {});
 
