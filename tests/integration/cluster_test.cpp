@@ -1,0 +1,350 @@
+#include "support/dockerd.hpp"
+#include "support/etcd_server.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <doctest/doctest.h>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+using namespace herald::test;
+using namespace std::chrono_literals;
+
+// `herald cluster plan|up|status|down` end to end with the docker scheduler: the real Docker
+// engine runs the instances, herald's registrator (`announce --docker-events`) registers them in
+// a real etcd, and the test reads what the router would see with etcdctl and plain HTTP, not with
+// herald's own registry code. Every command names the test's app, so `cluster up` never prunes
+// what other tests run on the shared engine; the app's containers are removed at the end whatever
+// happened.
+
+TEST_SUITE_BEGIN("docker");
+
+namespace {
+
+/// An image that serves its version at / and "ok" at /health on port 8080. sh is PID 1 with a
+/// TERM trap, so a stop takes milliseconds (busybox httpd as PID 1 would ignore SIGTERM and cost
+/// the stop grace on every replacement). The "broken" variant exits at once with a log line.
+std::string versioned_image(const DockerCli& daemon, const std::string& version) {
+  std::string tag = "herald-test/versioned:" + version;
+  if (daemon.try_docker({"image", "inspect", "--format", "{{.Id}}", tag}).status == 0) {
+    return tag;
+  }
+  std::string base = ensure_test_image(daemon);
+  std::string cmd =
+      version == "broken"
+          ? R"(CMD ["sh", "-c", "echo 'fatal: no config for this version' >&2; exit 3"])"
+          : R"(CMD ["sh", "-c", "mkdir -p /www && echo $VERSION > /www/index.html && )"
+            R"(echo ok > /www/health && httpd -f -p 8080 -h /www & trap 'kill $!; exit 0' TERM; )"
+            R"(wait"])";
+  std::string container = daemon.docker({"create", "--label", "herald.test=1", base, "true"});
+  TempDir dir;
+  std::string tarball = dir.file("rootfs.tar");
+  RunResult exported = run({"docker", "-H", daemon.host(), "export", "-o", tarball, container},
+                           {}, 60s);
+  daemon.try_docker({"rm", "-f", container});
+  REQUIRE_MESSAGE(exported.status == 0, "docker export failed: " << exported.err);
+  daemon.docker({"import", "--change", "ENV PATH=/bin", "--change", "ENV VERSION=" + version,
+                 "--change", cmd, tarball, tag});
+  return tag;
+}
+
+/// Removes every container of `app` when the test ends, whatever happened.
+class AppContainers {
+public:
+  AppContainers(const DockerCli& daemon, std::string app)
+      : m_daemon(daemon), m_app(std::move(app)) {}
+  ~AppContainers() {
+    for (const auto& id : ids()) {
+      m_daemon.try_docker({"rm", "-f", "-v", id}, 30s);
+    }
+  }
+  AppContainers(const AppContainers&) = delete;
+  AppContainers& operator=(const AppContainers&) = delete;
+
+  std::vector<std::string> ids() const {
+    RunResult r =
+        m_daemon.try_docker({"ps", "-aq", "--filter", "label=herald.app=" + m_app}, 30s);
+    std::vector<std::string> out;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) {
+        out.push_back(line);
+      }
+    }
+    return out;
+  }
+
+private:
+  const DockerCli& m_daemon;
+  std::string m_app;
+};
+
+/// The test's world: etcd, a registrator on the shared engine, a cluster file for one app.
+struct ClusterWorld {
+  Dockerd daemon;
+  EtcdServer etcd;
+  TempDir dir;
+  std::string app = "c" + std::to_string(::getpid());
+  std::string prefix = "/services/" + app;
+  AppContainers containers{daemon, app};
+  std::unique_ptr<Process> registrator;
+
+  ClusterWorld() {
+    ensure_test_image(daemon);
+    registrator = std::make_unique<Process>(
+        std::vector<std::string>{herald_bin(), "--registry", etcd.v3_url(), "announce",
+                                 "--docker-events", "--prefix", prefix, "--node", "n1", "--ttl",
+                                 "30s"},
+        std::map<std::string, std::string>{{"DOCKER_HOST", daemon.host()}});
+  }
+  ~ClusterWorld() {
+    if (registrator) {
+      registrator->signal(SIGTERM);
+      registrator->wait(10s);
+    }
+  }
+
+  /// Writes cluster.yaml for `instances` of the app made from `image`.
+  std::string file(const std::string& image, int instances) const {
+    std::ostringstream yaml;
+    yaml << "registry:\n"
+         << "  url: " << etcd.v3_url() << "\n"
+         << "  prefix: " << prefix << "\n"
+         << "scheduler:\n"
+         << "  kind: docker\n"
+         << "  endpoint: " << daemon.host() << "\n"
+         << "  host_ip: 127.0.0.1\n"
+         << "apps:\n"
+         << "  - name: " << app << "\n"
+         << "    image: " << image << "\n"
+         << "    port: 8080\n"
+         << "    instances: " << instances << "\n"
+         << "    routing: host\n"
+         << "    health:\n"
+         << "      path: /health\n"
+         << "      interval: 500ms\n"
+         << "      timeout: 400ms\n"
+         << "    update:\n"
+         << "      max_surge: 1\n"
+         << "      max_unavailable: 0\n"
+         << "      drain: 2s\n";
+    return dir.write("cluster.yaml", yaml.str());
+  }
+
+  /// `herald cluster ARGS -f cluster.yaml APP`.
+  RunResult cluster(std::vector<std::string> args, std::chrono::seconds timeout = 120s) const {
+    std::vector<std::string> argv{herald_bin(), "cluster"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-f", dir.file("cluster.yaml"), app});
+    return run(argv, {}, timeout);
+  }
+
+  /// What the router would see: the app's registered addresses (key -> host:port), read with
+  /// etcdctl.
+  std::map<std::string, std::string> routes() const {
+    RunResult r = run({"etcdctl", "--endpoints", etcd.client_url(), "get", "--prefix",
+                       prefix + "/" + app + "/"},
+                      {{"ETCDCTL_API", "3"}}, 10s);
+    std::map<std::string, std::string> out;
+    std::istringstream lines(r.out);
+    std::string key;
+    std::string value;
+    while (std::getline(lines, key) && std::getline(lines, value)) {
+      out[key] = value;
+    }
+    return out;
+  }
+
+  /// The bodies served at / by every registered address ("" for one that did not answer 200),
+  /// sorted.
+  std::vector<std::string> bodies_seen() const {
+    std::vector<std::string> out;
+    for (const auto& [key, address] : routes()) {
+      auto colon = address.rfind(':');
+      int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+      HttpReply reply = http_request(port, "GET", "/", "", 2000);
+      std::string body = reply.status == 200 ? reply.body : "";
+      body.erase(std::remove(body.begin(), body.end(), '\n'), body.end());
+      out.push_back(body);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  /// bodies_seen() joined with spaces, as repeat() makes them.
+  std::string bodies() const {
+    std::string out;
+    for (const auto& body : bodies_seen()) {
+      out += (out.empty() ? "" : " ") + (body.empty() ? std::string("(no answer)") : body);
+    }
+    return out;
+  }
+
+  nlohmann::json status() const {
+    RunResult r = cluster({"status", "-o", "json"}, 60s);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    return nlohmann::json::parse(r.out);
+  }
+};
+
+/// `body` `n` times, as "v1 v1 v1" (how the bodies are compared, so a failure shows them).
+std::string repeat(const std::string& body, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    out += (i ? " " : "") + body;
+  }
+  return out;
+}
+
+/// While alive, reads what the router sees every 100 ms: the fewest addresses registered at
+/// once, and every body or failure seen from a registered address.
+class RouteWatch {
+public:
+  explicit RouteWatch(const ClusterWorld& world) : m_world(world) {
+    m_thread = std::thread([this] {
+      auto deadline = std::chrono::steady_clock::now() + 180s;
+      while (!m_stop && std::chrono::steady_clock::now() < deadline) {
+        auto seen = m_world.bodies_seen();
+        {
+          std::lock_guard lock(m_mutex);
+          m_fewest = std::min(m_fewest, seen.size());
+          for (const auto& body : seen) {
+            ++m_bodies[body];
+          }
+          ++m_rounds;
+        }
+        sleep_ms(100);
+      }
+    });
+  }
+  ~RouteWatch() { stop(); }
+  RouteWatch(const RouteWatch&) = delete;
+  RouteWatch& operator=(const RouteWatch&) = delete;
+
+  void stop() {
+    m_stop = true;
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+  std::size_t fewest() const { return m_fewest; }
+  int rounds() const { return m_rounds; }
+  const std::map<std::string, int>& bodies() const { return m_bodies; }
+
+private:
+  const ClusterWorld& m_world;
+  std::thread m_thread;
+  std::atomic<bool> m_stop{false};
+  std::mutex m_mutex;
+  std::size_t m_fewest = SIZE_MAX;
+  int m_rounds = 0;
+  std::map<std::string, int> m_bodies;
+};
+
+} // namespace
+
+TEST_CASE("cluster up brings an app up through docker, a second up does nothing, a new image "
+          "rolls out with the app served throughout, a broken one stops the rollout, down "
+          "removes it") {
+  ClusterWorld world;
+  std::string v1 = versioned_image(world.daemon, "v1");
+  std::string v2 = versioned_image(world.daemon, "v2");
+  std::string broken = versioned_image(world.daemon, "broken");
+
+  // Nothing runs yet: the plan creates three, and says so with exit 2.
+  world.file(v1, 3);
+  RunResult plan = world.cluster({"plan", "-o", "json"});
+  CHECK_MESSAGE(plan.status == 2, plan.err);
+  auto planned = nlohmann::json::parse(plan.out);
+  CHECK(planned["pending"] == true);
+  REQUIRE(planned["changes"].size() == 3);
+  for (const auto& change : planned["changes"]) {
+    CHECK(change["action"] == "create");
+    CHECK(change["app"] == world.app);
+  }
+
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
+  REQUIRE_MESSAGE(up.status == 0, up.out << up.err);
+  CHECK(world.containers.ids().size() == 3);
+  CHECK(world.bodies() == repeat("v1", 3));
+  auto status = world.status();
+  REQUIRE(status["apps"].size() == 1);
+  CHECK(status["apps"][0]["settled"] == true);
+  CHECK(status["apps"][0]["healthy"] == 3);
+  CHECK(status["apps"][0]["current"] == 3);
+
+  // A second run changes nothing and says so; the plan agrees (exit 0).
+  auto ids = world.containers.ids();
+  RunResult again = world.cluster({"up"});
+  CHECK_MESSAGE(again.status == 0, again.err);
+  CHECK(again.err.find("nothing to do") != std::string::npos);
+  CHECK(world.containers.ids() == ids);
+  CHECK(world.cluster({"plan"}).status == 0);
+
+  // A new image: three replacements that give the reason, rolled out one at a time while the
+  // app stays served: never fewer than three registered, every answer from v1 or v2.
+  world.file(v2, 3);
+  plan = world.cluster({"plan", "-o", "json"});
+  CHECK(plan.status == 2);
+  planned = nlohmann::json::parse(plan.out);
+  REQUIRE(planned["changes"].size() == 3);
+  for (const auto& change : planned["changes"]) {
+    CHECK(change["action"] == "replace");
+    CHECK(change["image_before"] == v1);
+    CHECK(change["image_after"] == v2);
+  }
+  {
+    RouteWatch watch(world);
+    up = world.cluster({"up", "--timeout", "60s"});
+    watch.stop();
+    REQUIRE_MESSAGE(up.status == 0, up.out << up.err);
+    CHECK(watch.rounds() > 3);
+    CHECK(watch.fewest() >= 3);
+    for (const auto& [body, count] : watch.bodies()) {
+      CHECK_MESSAGE((body == "v1" || body == "v2"),
+                    "a registered address answered " << body << " (" << count << "x)");
+    }
+  }
+  CHECK(world.bodies() == repeat("v2", 3));
+  CHECK(world.containers.ids().size() == 3);
+  CHECK(world.cluster({"plan"}).status == 0);
+
+  // Scale down: one withdrawn, drained, stopped and removed.
+  world.file(v2, 2);
+  up = world.cluster({"up", "--timeout", "60s"});
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+  CHECK(world.bodies() == repeat("v2", 2));
+  CHECK(world.containers.ids().size() == 2);
+
+  // An image that cannot start: the rollout stops naming the instance and its last log line,
+  // the old instances keep serving.
+  world.file(broken, 2);
+  up = world.cluster({"up", "--timeout", "20s"});
+  CHECK(up.status == 1);
+  CHECK_MESSAGE(up.err.find("fatal: no config for this version") != std::string::npos, up.err);
+  CHECK_MESSAGE(up.err.find(world.app + "@") != std::string::npos, up.err);
+  CHECK_MESSAGE(up.err.find("stopped and kept for its logs") != std::string::npos, up.err);
+  CHECK(world.bodies() == repeat("v2", 2));
+  RunResult running = world.daemon.try_docker(
+      {"ps", "-q", "--filter", "label=herald.app=" + world.app, "--filter", "status=running"});
+  CHECK(std::count(running.out.begin(), running.out.end(), '\n') == 2);
+
+  // Down: nothing of the app runs, nothing of it is registered.
+  RunResult down = world.cluster({"down"});
+  CHECK_MESSAGE(down.status == 0, down.err);
+  CHECK(world.containers.ids().empty());
+  CHECK(eventually([&] { return world.routes().empty(); }, 15s));
+  CHECK(world.cluster({"down"}).status == 0); // again: nothing to do
+}
+
+TEST_SUITE_END();
