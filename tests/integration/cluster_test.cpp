@@ -1,5 +1,6 @@
 #include "support/dockerd.hpp"
 #include "support/etcd_server.hpp"
+#include "support/nginx.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -7,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <doctest/doctest.h>
 #include <map>
 #include <mutex>
@@ -50,8 +52,8 @@ std::string versioned_image(const DockerCli& daemon, const std::string& version)
   std::string container = daemon.docker({"create", "--label", "herald.test=1", base, "true"});
   TempDir dir;
   std::string tarball = dir.file("rootfs.tar");
-  RunResult exported = run({"docker", "-H", daemon.host(), "export", "-o", tarball, container},
-                           {}, 60s);
+  RunResult exported =
+      run({"docker", "-H", daemon.host(), "export", "-o", tarball, container}, {}, 60s);
   daemon.try_docker({"rm", "-f", container});
   REQUIRE_MESSAGE(exported.status == 0, "docker export failed: " << exported.err);
   daemon.docker({"import", "--change", "ENV PATH=/bin", "--change", "ENV VERSION=" + version,
@@ -73,8 +75,7 @@ public:
   AppContainers& operator=(const AppContainers&) = delete;
 
   std::vector<std::string> ids() const {
-    RunResult r =
-        m_daemon.try_docker({"ps", "-aq", "--filter", "label=herald.app=" + m_app}, 30s);
+    RunResult r = m_daemon.try_docker({"ps", "-aq", "--filter", "label=herald.app=" + m_app}, 30s);
     std::vector<std::string> out;
     std::istringstream lines(r.out);
     for (std::string line; std::getline(lines, line);) {
@@ -96,7 +97,10 @@ struct ClusterWorld {
   EtcdServer etcd;
   TempDir dir;
   std::string app = "c" + std::to_string(::getpid());
-  std::string prefix = "/services/" + app;
+  /// The app's keys live under ROOT/services/web, the layout the bundled templates read, so a
+  /// render with --prefix ROOT serves this test's app only.
+  std::string root = "/" + app;
+  std::string prefix = root + "/services/web";
   AppContainers containers{daemon, app};
   std::unique_ptr<Process> registrator;
 
@@ -116,7 +120,7 @@ struct ClusterWorld {
   }
 
   /// Writes cluster.yaml for `instances` of the app made from `image`.
-  std::string file(const std::string& image, int instances) const {
+  std::string file(const std::string& image, int instances, const std::string& drain = "2s") const {
     std::ostringstream yaml;
     yaml << "registry:\n"
          << "  url: " << etcd.v3_url() << "\n"
@@ -138,7 +142,7 @@ struct ClusterWorld {
          << "    update:\n"
          << "      max_surge: 1\n"
          << "      max_unavailable: 0\n"
-         << "      drain: 2s\n";
+         << "      drain: " << drain << "\n";
     return dir.write("cluster.yaml", yaml.str());
   }
 
@@ -153,9 +157,9 @@ struct ClusterWorld {
   /// What the router would see: the app's registered addresses (key -> host:port), read with
   /// etcdctl.
   std::map<std::string, std::string> routes() const {
-    RunResult r = run({"etcdctl", "--endpoints", etcd.client_url(), "get", "--prefix",
-                       prefix + "/" + app + "/"},
-                      {{"ETCDCTL_API", "3"}}, 10s);
+    RunResult r = run(
+        {"etcdctl", "--endpoints", etcd.client_url(), "get", "--prefix", prefix + "/" + app + "/"},
+        {{"ETCDCTL_API", "3"}}, 10s);
     std::map<std::string, std::string> out;
     std::istringstream lines(r.out);
     std::string key;
@@ -345,6 +349,201 @@ TEST_CASE("cluster up brings an app up through docker, a second up does nothing,
   CHECK(world.containers.ids().empty());
   CHECK(eventually([&] { return world.routes().empty(); }, 15s));
   CHECK(world.cluster({"down"}).status == 0); // again: nothing to do
+}
+
+namespace {
+
+/// What one wrk run through the router saw.
+struct Load {
+  long requests = 0;
+  long non_2xx = 0; ///< wrk's "Non-2xx or 3xx responses"
+  long connect_errors = 0;
+  long read_errors = 0;
+  long write_errors = 0;
+  long timeouts = 0;
+  long unexpected = -1; ///< 200s whose body was neither version (the script's count)
+  std::string text;     ///< wrk's whole report
+
+  long socket_errors() const { return connect_errors + read_errors + write_errors + timeouts; }
+};
+
+Load parse_wrk(const std::string& out) {
+  Load load;
+  load.text = out;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    long a = 0, b = 0, c = 0, d = 0;
+    if (std::sscanf(line.c_str(), " %ld requests in", &a) == 1) {
+      load.requests = a;
+    } else if (std::sscanf(line.c_str(),
+                           " Socket errors: connect %ld, read %ld, write %ld, "
+                           "timeout %ld",
+                           &a, &b, &c, &d) == 4) {
+      load.connect_errors = a;
+      load.read_errors = b;
+      load.write_errors = c;
+      load.timeouts = d;
+    } else if (std::sscanf(line.c_str(), " Non-2xx or 3xx responses: %ld", &a) == 1) {
+      load.non_2xx = a;
+    } else if (std::sscanf(line.c_str(), "unexpected bodies: %ld", &a) == 1) {
+      load.unexpected = a;
+    }
+  }
+  return load;
+}
+
+/// nginx in front of the world's app, kept in step by `herald render --watch --wait` from the
+/// bundled nginx-host.tmpl with retries to another upstream turned off: a request sent to an
+/// instance that is gone is a 502 the load sees, not one nginx hides.
+struct Router {
+  const ClusterWorld& world;
+  Nginx nginx;
+  std::unique_ptr<Process> render;
+
+  explicit Router(const ClusterWorld& w) : world(w), nginx(w.dir) {
+    std::string tmpl = read_file(std::string(HERALD_SOURCE_DIR) + "/templates/nginx-host.tmpl");
+    const std::string retry = "proxy_next_upstream error timeout http_502 http_503 http_504;";
+    auto at = tmpl.find(retry);
+    REQUIRE(at != std::string::npos);
+    tmpl.replace(at, retry.size(), "proxy_next_upstream off;");
+    std::string path = world.dir.write("nginx-no-retry.tmpl", tmpl);
+    nginx.start();
+    render = std::make_unique<Process>(
+        std::vector<std::string>{herald_bin(), "--registry", world.etcd.v3_url(), "render",
+                                 "--template", path, "--dest", nginx.conf_d() + "/apps.conf",
+                                 "--prefix", world.root, "--keys", "/services/web", "--check-cmd",
+                                 nginx.check_cmd(), "--reload-cmd", nginx.reload_cmd(), "--watch",
+                                 "--wait", "2s:4s"},
+        std::map<std::string, std::string>{{"HERALD_NGINX_LISTEN", std::to_string(nginx.port())},
+                                           {"HERALD_DOMAIN", "localhost"}});
+  }
+  ~Router() {
+    if (render) {
+      render->signal(SIGTERM);
+      render->wait(10s);
+    }
+  }
+
+  std::string host() const { return world.app + ".localhost"; }
+  /// The bodies nginx gives for `n` requests, as a set.
+  std::set<std::string> bodies(int n) const {
+    std::set<std::string> out;
+    for (int i = 0; i < n; ++i) {
+      out.insert(nginx.get(host()));
+    }
+    return out;
+  }
+  /// Installs (each followed by an nginx reload) so far.
+  int reloads() const {
+    std::string err = render->err();
+    int count = 0;
+    for (auto at = err.find(": installed "); at != std::string::npos;
+         at = err.find(": installed ", at + 1)) {
+      ++count;
+    }
+    return count;
+  }
+
+  /// wrk for `seconds` (2 threads, 20 keep-alive connections, each pausing 5 ms between requests:
+  /// a steady load of at most 4000 requests/s that leaves the machine to the other tests),
+  /// counting 200s whose body is neither version.
+  std::unique_ptr<Process> load(int seconds) const {
+    std::string wrk = find_program("wrk");
+    if (wrk.empty()) {
+      skip("wrk is not installed (Debian package wrk)");
+    }
+    std::string script = world.dir.write("count.lua", R"(
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function delay() return 5 end
+function response(status, headers, body)
+  if status == 200 and body ~= "v1\n" and body ~= "v2\n" then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("unexpected bodies: %d\n", total))
+end
+)");
+    return std::make_unique<Process>(std::vector<std::string>{
+        wrk, "-t2", "-c20", "-d" + std::to_string(seconds) + "s", "-s", script, "-H",
+        "Host: " + host(), "http://127.0.0.1:" + std::to_string(nginx.port()) + "/"});
+  }
+};
+
+} // namespace
+
+TEST_CASE("a rolling image change under steady load through nginx fails no request and reloads "
+          "nginx once per step") {
+  ClusterWorld world;
+  std::string v1 = versioned_image(world.daemon, "v1");
+  std::string v2 = versioned_image(world.daemon, "v2");
+  world.file(v1, 3, "5s");
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+
+  Router router(world);
+  REQUIRE_MESSAGE(
+      eventually([&] { return router.bodies(6) == std::set<std::string>{"v1\n"}; }, 20s),
+      router.render->err() << router.nginx.error_log());
+  sleep_ms(4500); // the first install's burst is over
+  int reloads_before = router.reloads();
+
+  // 3 old instances, max_surge 1: three steps, each adding one new instance and withdrawing one
+  // old one, which render's --wait gathers into one reload per step (2 s: the generated render
+  // units wait 1 s; the test leaves room for a loaded CI machine, and drains the default 5 s).
+  const int steps = 3;
+  world.file(v2, 3, "5s");
+  auto wrk = router.load(40);
+  sleep_ms(2000);
+  auto started = std::chrono::steady_clock::now();
+  up = world.cluster({"up", "--timeout", "60s"});
+  double rollout =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+  REQUIRE(wrk->wait(60s).value_or(-1) == 0);
+  Load load = parse_wrk(wrk->out());
+  int reloads = router.reloads() - reloads_before;
+  MESSAGE("nginx: " << load.requests << " requests, " << load.non_2xx << " non-2xx, "
+                    << load.unexpected << " unexpected bodies, " << reloads << " reloads, rollout "
+                    << rollout << " s");
+  MESSAGE("nginx's own reloads: socket errors connect "
+          << load.connect_errors << ", read " << load.read_errors << ", write " << load.write_errors
+          << ", timeout " << load.timeouts);
+  CHECK_MESSAGE(rollout + 2 < 40, "the rollout outlasted the load");
+  CHECK_MESSAGE(load.requests > 1000, load.text);
+  CHECK_MESSAGE(load.non_2xx == 0, load.text);
+  CHECK_MESSAGE(load.unexpected == 0, load.text);
+  CHECK(load.connect_errors == 0);
+  CHECK(load.timeouts == 0);
+  CHECK(reloads >= 1);
+  CHECK_MESSAGE(reloads <= steps, router.render->err());
+  CHECK(router.bodies(6) == std::set<std::string>{"v2\n"});
+  CHECK(world.cluster({"down"}).status == 0);
+}
+
+TEST_CASE("the same load sees failed requests when instances are killed instead of drained") {
+  ClusterWorld world;
+  std::string v1 = versioned_image(world.daemon, "v1");
+  world.file(v1, 3);
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+  Router router(world);
+  REQUIRE(eventually([&] { return router.bodies(6) == std::set<std::string>{"v1\n"}; }, 20s));
+
+  auto wrk = router.load(6);
+  sleep_ms(2000);
+  auto ids = world.containers.ids();
+  REQUIRE(ids.size() == 3);
+  world.daemon.docker({"kill", ids[0], ids[1]}); // no withdraw, no drain
+  REQUIRE(wrk->wait(20s).value_or(-1) == 0);
+  Load load = parse_wrk(wrk->out());
+  MESSAGE("killed, not drained: " << load.requests << " requests, " << load.non_2xx << " non-2xx, "
+                                  << load.socket_errors() << " socket errors");
+  CHECK(load.requests > 100);
+  CHECK_MESSAGE(load.non_2xx + load.socket_errors() > 0, load.text);
+  CHECK(world.cluster({"down"}).status == 0);
 }
 
 TEST_SUITE_END();

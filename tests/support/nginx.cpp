@@ -46,7 +46,9 @@ std::string Nginx::reload_cmd() const {
          "/error.log";
 }
 
-std::string Nginx::error_log() const { return read_file(m_prefix + "/error.log"); }
+std::string Nginx::error_log() const {
+  return read_file(m_prefix + "/error.log");
+}
 
 void Nginx::start() {
   m_process = std::make_unique<Process>(std::vector<std::string>{
