@@ -513,7 +513,7 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
           << ", timeout " << load.timeouts);
   CHECK_MESSAGE(rollout + 2 < 40, "the rollout outlasted the load");
   CHECK_MESSAGE(load.requests > 1000, load.text);
-  CHECK_MESSAGE(load.non_2xx == 0, load.text);
+  CHECK_MESSAGE(load.non_2xx == 0, load.text << router.nginx.error_log().substr(0, 3000));
   CHECK_MESSAGE(load.unexpected == 0, load.text);
   CHECK(load.connect_errors == 0);
   CHECK(load.timeouts == 0);
