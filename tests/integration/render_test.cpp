@@ -303,6 +303,51 @@ TEST_CASE("render --watch keeps nginx in step as instances come and go and nginx
   }
 }
 
+TEST_CASE("render --watch never reloads for a heartbeat: sidekicks refreshing short TTLs") {
+  EtcdServer server;
+  for (Api api : {Api::v3, Api::v2}) {
+    CAPTURE(name_of(api));
+    TempDir dir;
+    std::string templ = dir.write("list.tmpl", k_list_template);
+    std::string dest = dir.file("list.txt");
+    std::string reloads = dir.file("reloads");
+    // Two real sidekicks whose 2 s TTL is refreshed several times a second.
+    std::vector<std::unique_ptr<Process>> sidekicks;
+    for (int i = 1; i <= 2; ++i) {
+      sidekicks.push_back(std::make_unique<Process>(
+          std::vector<std::string>{herald_bin(), "--registry", url_of(server, api), "announce",
+                                   "web@" + std::to_string(i), "--addr",
+                                   "10.0.0." + std::to_string(i) + ":80", "--ttl", "2s"},
+          clean_env()));
+    }
+    auto herald = render_watch(url_of(server, api),
+                               {"--template", templ, "--dest", dest, "--keys", "/services/web",
+                                "--reload-cmd", "sh -c 'echo >> " + reloads + "'"});
+    INFO("herald stderr: " << herald->err());
+    REQUIRE(eventually(
+        [&] { return contains(read_file(dest), "web@1") && contains(read_file(dest), "web@2"); },
+        10s));
+    REQUIRE(eventually([&] { return !read_file(reloads).empty(); }, 10s));
+    std::size_t settled = read_file(reloads).size();
+    FileState before = state_of(dest);
+    // Three TTLs of heartbeats: the registry is written many times, the config never.
+    sleep_ms(6000);
+    // Still registered after three TTLs: the sidekicks did refresh.
+    const std::string key = "/services/web/web/web@1";
+    CHECK((api == Api::v3 ? server.get3(key) : server.get2(key)).has_value());
+    CHECK(read_file(reloads).size() == settled);
+    CHECK(state_of(dest) == before);
+    // And a real change still gets through: a sidekick stops, its instance goes.
+    sidekicks[1]->signal(SIGTERM);
+    CHECK(eventually([&] { return !contains(read_file(dest), "web@2"); }, 10s));
+    CHECK(eventually([&] { return read_file(reloads).size() > settled; }, 5s));
+    sidekicks[0]->signal(SIGTERM);
+    sidekicks[0]->wait(10s);
+    sidekicks[1]->wait(10s);
+    CHECK(stop_watch(*herald) == 0);
+  }
+}
+
 TEST_CASE("render --watch leaves dest untouched while etcd is down and renders what changed") {
   EtcdServer server;
   for (Api api : {Api::v3, Api::v2}) {
