@@ -33,7 +33,7 @@ _herald_options() {
     "herald") echo "--help --version --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald announce") echo "--follow --docker-events --once --help --addr --port --host --docker --container-port --node --prefix --key --value --tag --meta --ttl --refresh --check-http --check-tcp --check-interval --check-timeout --rise --fall --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald deregister") echo "--strict --help --prefix --key --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
-    "herald render") echo "--watch --onetime --noop --stdout --allow-empty --help --template --dest --keys --prefix --check-cmd --reload-cmd --mode --owner --confdir --interval --wait --max-drop --cmd-timeout --max-output --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald render") echo "--watch --onetime --noop --stdout --allow-empty --help --template --dest --keys --prefix --check-cmd --reload-cmd --mode --owner --haproxy-socket --confdir --interval --wait --max-drop --cmd-timeout --max-output --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald route") echo "--help --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald route ls") echo "--no-legend --all --watch -w --help --output -o --fields --prefix --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit") echo "--help --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
@@ -62,7 +62,7 @@ _herald_value_options() {
     "herald") echo "--registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald announce") echo "--addr --port --host --docker --container-port --node --prefix --key --value --tag --meta --ttl --refresh --check-http --check-tcp --check-interval --check-timeout --rise --fall --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald deregister") echo "--prefix --key --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
-    "herald render") echo "--template --dest --keys --prefix --check-cmd --reload-cmd --mode --owner --confdir --interval --wait --max-drop --cmd-timeout --max-output --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald render") echo "--template --dest --keys --prefix --check-cmd --reload-cmd --mode --owner --haproxy-socket --confdir --interval --wait --max-drop --cmd-timeout --max-output --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald route") echo "--registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald route ls") echo "--output -o --fields --prefix --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit") echo "--registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;

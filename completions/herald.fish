@@ -80,6 +80,7 @@ complete -c herald -n '__fish_seen_subcommand_from render' -l check-cmd -r -F -d
 complete -c herald -n '__fish_seen_subcommand_from render' -l reload-cmd -r -F -d 'Command run after dest changed (no shell); on failure the previous ...'
 complete -c herald -n '__fish_seen_subcommand_from render' -l mode -r -F -d 'File mode of dest in octal as chmod reads it, e.g. 644 or 0640 (def...'
 complete -c herald -n '__fish_seen_subcommand_from render' -l owner -r -F -d 'USER or USER:GROUP owning dest (default: keep dest\'s)'
+complete -c herald -n '__fish_seen_subcommand_from render' -l haproxy-socket -r -F -d 'haproxy\'s stats socket (level admin): apply server changes through ...'
 complete -c herald -n '__fish_seen_subcommand_from render' -l confdir -r -F -d 'confd directory: resources in DIR/conf.d/*.toml, templates in DIR/t...'
 complete -c herald -n '__fish_seen_subcommand_from render' -l interval -r -F -d 'Keep rendering: read the registry every DURATION (e.g. 30s)'
 complete -c herald -n '__fish_seen_subcommand_from render' -l wait -r -F -d 'With --watch: render MIN after the last change of a burst, at most ...'

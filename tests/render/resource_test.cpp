@@ -1,5 +1,6 @@
 #include "herald/core/error.hpp"
 #include "herald/render/resource.hpp"
+#include "support/log_capture.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -313,6 +314,36 @@ TEST_CASE("a resource from flags needs a template and reads mode and owner") {
   CHECK(r.registry_keys() == Words{"/services/web"});
   REQUIRE(r.reload_cmd);
   CHECK(r.reload_cmd->argv == Words{"nginx", "-s", "reload"});
+}
+
+TEST_CASE("haproxy_socket is herald's own resource key, read without a warning and checked") {
+  herald::test::LogCapture log(spdlog::level::warn);
+  auto r = parse_resource_toml("[template]\nsrc = \"a\"\ndest = \"/tmp/a\"\nhaproxy_socket = "
+                               "\"/run/haproxy/admin.sock\"\n",
+                               "a.toml", "t");
+  CHECK(r.haproxy_socket == "/run/haproxy/admin.sock");
+  CHECK(log.lines().empty());
+  CHECK(parse_resource_toml("[template]\nsrc = \"a\"\ndest = \"/tmp/a\"\n", "a.toml", "t")
+            .haproxy_socket.empty());
+  CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nhaproxy_socket = \"admin.sock\"\n")
+            .find("config: conf.d/nginx.toml:4:18: [template] haproxy_socket: \"admin.sock\" is "
+                  "not an absolute path") == 0);
+  CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nhaproxy_socket = \"/" +
+                 std::string(200, 'a') + "\"\n")
+            .find("longer than the 107 bytes") != std::string::npos);
+  CHECK(error_of("[template]\nsrc = \"a\"\ndest = \"/x\"\nhaproxy_socket = 1\n")
+            .find("haproxy_socket must be a string") != std::string::npos);
+  // A misspelt key is still a warning with the nearest known one.
+  parse_resource_toml("[template]\nsrc = \"a\"\ndest = \"/tmp/a\"\nhaproxy_sockets = \"/s\"\n",
+                      "a.toml", "t");
+  CHECK(log.count("did you mean 'haproxy_socket'?") == 1);
+
+  herald::render::ResourceFlags flags;
+  flags.template_file = "haproxy.tmpl";
+  flags.haproxy_socket = "/run/haproxy/admin.sock";
+  CHECK(herald::render::resource_from_flags(flags).haproxy_socket == "/run/haproxy/admin.sock");
+  flags.haproxy_socket = "relative.sock";
+  CHECK_THROWS_AS(herald::render::resource_from_flags(flags), Error);
 }
 
 TEST_SUITE_END();

@@ -43,6 +43,9 @@ constexpr const char* k_footer = R"(Examples:
       replace confd: read conf.d/*.toml and templates/, keep every dest in step with the registry
   herald render --confdir /etc/confd --noop
       print a unified diff of what would change and touch nothing
+  herald render --template haproxy.tmpl --dest /etc/haproxy/haproxy.cfg --keys /services/web \
+      --haproxy-socket /run/haproxy/admin.sock --reload-cmd 'systemctl reload haproxy' --watch
+      add and remove haproxy's servers through its runtime API, reloading only for other changes
 
 Commands run without a shell (use sh -c '...' for one). Renders that drop more than --max-drop
 percent of the instances, or empty a non-empty config (without --allow-empty), are refused.
@@ -147,6 +150,11 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
   auto* owner = cmd->add_option("--owner", opts->resource.owner,
                                 "USER or USER:GROUP owning dest (default: keep dest's)")
                     ->group(one);
+  auto* haproxy_socket =
+      cmd->add_option("--haproxy-socket", opts->resource.haproxy_socket,
+                      "haproxy's stats socket (level admin): apply server changes through its "
+                      "runtime API instead of --reload-cmd when nothing else changed")
+          ->group(one);
 
   auto* many = "confd layout";
   cmd->add_option("--confdir", opts->confdir,
@@ -158,6 +166,7 @@ Command add_render(CLI::App& app, const cli::GlobalOptions& global) {
       ->excludes(reload)
       ->excludes(mode)
       ->excludes(owner)
+      ->excludes(haproxy_socket)
       ->group(many);
 
   auto* when = "When to render";

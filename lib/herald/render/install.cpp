@@ -2,6 +2,7 @@
 
 #include "herald/core/file.hpp"
 #include "herald/render/command.hpp"
+#include "herald/render/haproxy_runtime.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -145,6 +146,46 @@ void restore_previous(const TemplateResource& resource, const DestState& previou
   }
   StagedFile stage(resource.dest, *previous.content, attributes, resource.name);
   stage.commit();
+}
+
+/// With a haproxy_socket: applies the change from `previous` to `content` through haproxy's
+/// runtime API when only servers of existing backends differ. False (after one log line saying
+/// why) when reload_cmd must do it.
+bool apply_through_runtime_api(const TemplateResource& resource, const DestState& previous,
+                               std::string_view content, const InstallOptions& options) {
+  if (resource.haproxy_socket.empty()) {
+    return false;
+  }
+  std::string fallback = resource.reload_cmd
+                             ? fmt::format("running reload_cmd \"{}\"", resource.reload_cmd->text)
+                             : std::string("no reload_cmd to run");
+  if (!previous.content) {
+    spdlog::info("{}: haproxy runtime: {} did not exist before, nothing to compare; {}",
+                 resource.name, resource.dest, fallback);
+    return false;
+  }
+  HaproxyConfigDiff diff = diff_haproxy_configs(*previous.content, content);
+  if (!diff.plan) {
+    spdlog::info("{}: haproxy runtime: {}; {}", resource.name, diff.reason, fallback);
+    return false;
+  }
+  if (diff.plan->empty()) {
+    spdlog::info("{}: haproxy runtime: no server changed (comments or spacing only), no reload",
+                 resource.name);
+    return true;
+  }
+  try {
+    RuntimeApplyOptions apply;
+    apply.drain_timeout = options.haproxy_drain;
+    apply_runtime_plan(*diff.plan, stats_socket(resource.haproxy_socket, options.command_timeout),
+                       apply);
+  } catch (const Error& e) {
+    spdlog::warn("{}: haproxy runtime: {} ({}); {}", resource.name, diff.plan->summary(), e.what(),
+                 fallback);
+    return false;
+  }
+  spdlog::info("{}: haproxy runtime: {} servers, no reload", resource.name, diff.plan->summary());
+  return true;
 }
 
 /// Runs reload_cmd; when it fails, restores the previous config, reloads again and throws.
@@ -297,7 +338,11 @@ InstallOutcome install_at(const TemplateResource& resource, std::string& content
                               resource.name, stop_reason(*options.stop), resource.dest));
     }
     stage.commit();
-    reload_or_roll_back(resource, previous, options);
+    if (apply_through_runtime_api(resource, previous, content, options)) {
+      outcome = InstallOutcome::applied_at_runtime;
+    } else {
+      reload_or_roll_back(resource, previous, options);
+    }
   }
   struct stat now {};
   if (::stat(resource.dest.c_str(), &now) == 0) {

@@ -15,7 +15,9 @@ namespace herald::render {
 /// What install() did.
 enum class InstallOutcome {
   unchanged, ///< dest already held exactly this content: not rewritten, not reloaded
-  installed  ///< dest was replaced (and reloaded when the resource has a reload_cmd)
+  installed, ///< dest was replaced (and reloaded when the resource has a reload_cmd)
+  /// dest was replaced and the change applied through haproxy's runtime API: no reload
+  applied_at_runtime
 };
 
 /// Settings of install() that are not part of the resource.
@@ -25,6 +27,9 @@ struct InstallOptions {
   /// the stage file and throws Error(cancelled) with dest untouched. reload_cmd always runs to
   /// its end: the new file is installed by then, and a half-done reload helps no one.
   const StopToken* stop = nullptr;
+  /// With a resource's haproxy_socket: how long servers removed through the runtime API may
+  /// finish their sessions before they are shut down.
+  std::chrono::milliseconds haproxy_drain{std::chrono::seconds(10)};
 };
 
 /// What the last install() of a resource left at dest, kept by a loop so that the next install
@@ -54,7 +59,11 @@ std::optional<std::string> read_dest(const std::string& dest);
 /// Installs `content` at resource.dest as confd's sync() does, one step each:
 /// compare with dest (unchanged output is neither rewritten nor reloaded) -> stage a temp file
 /// beside dest with the requested mode and owner, fsync'd -> run check_cmd on it -> rename it
-/// over dest (atomic) -> run reload_cmd. Any failure before the rename leaves dest byte-for-byte
+/// over dest (atomic) -> run reload_cmd, or, for a resource with a haproxy_socket whose new
+/// config differs from dest only in the servers of existing backends, apply those through
+/// haproxy's runtime API (apply_runtime_plan()) instead; when it cannot (any other difference,
+/// no socket, an unexpected answer) the reason is logged in one line and reload_cmd runs as
+/// always. Any failure before the rename leaves dest byte-for-byte
 /// as it was and removes the stage file. When reload_cmd fails, the previous dest (kept until
 /// the reload succeeded) is put back and reload_cmd runs again so the service keeps serving;
 /// then Error(failed) reports the first failure with the command's output. A dest that is a

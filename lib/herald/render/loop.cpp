@@ -77,6 +77,8 @@ struct Slot {
   std::shared_ptr<RouteReads> reads = std::make_shared<RouteReads>();
   /// The skipped keys already reported (key -> why), so each bad key is logged once.
   std::map<std::string, std::string, std::less<>> reported;
+  /// Installs applied through haproxy's runtime API instead of reload_cmd, for the log.
+  std::size_t reloads_avoided = 0;
 };
 
 struct RenderLoop::Impl {
@@ -121,7 +123,8 @@ struct RenderLoop::Impl {
                            {},
                            {},
                            std::move(reads),
-                           {}});
+                           {},
+                           0});
     }
     prefix = common_parent(all_keys);
   }
@@ -243,12 +246,17 @@ struct RenderLoop::Impl {
     spdlog::debug("{}: template executed in {:.1f} ms, installed in {:.1f} ms", slot.resource.name,
                   render_ms, ms_since(started));
     slot.installed_count = count;
-    if (outcome == InstallOutcome::installed) {
+    if (outcome != InstallOutcome::unchanged) {
       std::size_t skipped = skipped_of(slot);
+      std::string how = slot.resource.reload_cmd ? " and reloaded" : "";
+      if (outcome == InstallOutcome::applied_at_runtime) {
+        ++slot.reloads_avoided;
+        how = fmt::format(" and applied through haproxy's runtime API ({} reload{} avoided)",
+                          slot.reloads_avoided, slot.reloads_avoided == 1 ? "" : "s");
+      }
       spdlog::info("{}: installed {} ({} instance{}{}){}", slot.resource.name, slot.resource.dest,
                    count, count == 1 ? "" : "s",
-                   skipped == 0 ? std::string() : fmt::format(", {} skipped", skipped),
-                   slot.resource.reload_cmd ? " and reloaded" : "");
+                   skipped == 0 ? std::string() : fmt::format(", {} skipped", skipped), how);
     } else {
       spdlog::debug("{}: {} is up to date", slot.resource.name, slot.resource.dest);
     }

@@ -4,6 +4,7 @@
 #include "herald/core/file.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/registry/layout.hpp"
+#include "herald/render/haproxy_runtime.hpp"
 #include "herald/render/install.hpp"
 
 #include <algorithm>
@@ -24,10 +25,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// The keys of confd's [template] table; anything else is a likely typo.
+/// The keys of confd's [template] table and herald's own; anything else is a likely typo.
 const std::vector<std::string>& known_toml_keys() {
-  static const std::vector<std::string> k_keys{"src",        "dest", "keys",  "prefix", "check_cmd",
-                                               "reload_cmd", "mode", "owner", "uid",    "gid"};
+  static const std::vector<std::string> k_keys = [] {
+    std::vector<std::string> keys{"src",        "dest", "keys",  "prefix", "check_cmd",
+                                  "reload_cmd", "mode", "owner", "uid",    "gid"};
+    keys.insert(keys.end(), std::begin(k_herald_toml_keys), std::end(k_herald_toml_keys));
+    return keys;
+  }();
   return k_keys;
 }
 
@@ -209,6 +214,24 @@ mode_t parse_mode(std::string_view text, std::string_view what, ErrorKind kind) 
   return static_cast<mode_t>(value);
 }
 
+void check_haproxy_socket(std::string_view path, std::string_view what) {
+  if (!path.starts_with('/')) {
+    throw Error(ErrorKind::config,
+                fmt::format("{}: {} is not an absolute path: name haproxy's stats socket as its "
+                            "`stats socket` line does, e.g. /run/haproxy/admin.sock",
+                            what, quoted(path)));
+  }
+  if (path.size() > k_max_socket_path) {
+    throw Error(ErrorKind::config,
+                fmt::format("{}: {} is longer than the {} bytes a unix socket path may have", what,
+                            quoted(path), k_max_socket_path));
+  }
+  if (escape_control(path) != path) {
+    throw Error(ErrorKind::config,
+                fmt::format("{}: {} holds a control character", what, quoted(path)));
+  }
+}
+
 TemplateResource resource_from_flags(const ResourceFlags& flags) {
   if (flags.template_file.empty()) {
     throw Error(ErrorKind::config,
@@ -231,6 +254,10 @@ TemplateResource resource_from_flags(const ResourceFlags& flags) {
   }
   if (!flags.owner.empty()) {
     apply_owner(resource, flags.owner, "--owner");
+  }
+  if (!flags.haproxy_socket.empty()) {
+    check_haproxy_socket(flags.haproxy_socket, "--haproxy-socket");
+    resource.haproxy_socket = flags.haproxy_socket;
   }
   return resource;
 }
@@ -336,6 +363,11 @@ TemplateResource parse_resource_toml(std::string_view text, const std::string& p
   }
   if (auto gid = int_field(*table, path, "gid"); gid && *gid >= 0) {
     resource.gid = static_cast<gid_t>(*gid);
+  }
+  if (auto socket = string_field(*table, path, "haproxy_socket"); socket && !socket->empty()) {
+    check_haproxy_socket(*socket, fmt::format("{}: [template] haproxy_socket",
+                                              position(path, *table->get("haproxy_socket"))));
+    resource.haproxy_socket = *socket;
   }
   return resource;
 }

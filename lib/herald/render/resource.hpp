@@ -25,6 +25,10 @@ struct TemplateResource {
   std::optional<mode_t> mode;            ///< nullopt: keep dest's mode, 0644 for a new file
   std::optional<uid_t> uid;              ///< nullopt: keep dest's owner (or the process's)
   std::optional<gid_t> gid;
+  /// herald's own key (`haproxy_socket`, --haproxy-socket): haproxy's stats socket (level
+  /// admin). When set, a new config that differs from dest only in the servers of existing
+  /// backends is applied through haproxy's runtime API instead of reload_cmd; "" = always reload.
+  std::string haproxy_socket;
 
   /// The registry prefixes to read: `prefix` joined with each key ("/services" + "/web" ->
   /// "/services/web"), duplicates and prefixes covered by another removed, sorted.
@@ -39,8 +43,9 @@ struct ResourceFlags {
   std::string prefix;
   std::string check_cmd;
   std::string reload_cmd;
-  std::string mode;  ///< "0644"; "" = keep dest's
-  std::string owner; ///< USER or USER:GROUP, names or numbers; "" = keep dest's
+  std::string mode;           ///< "0644"; "" = keep dest's
+  std::string owner;          ///< USER or USER:GROUP, names or numbers; "" = keep dest's
+  std::string haproxy_socket; ///< "" = none
 };
 
 /// The resource described by `flags`. Throws Error(usage) for a bad --mode, Error(config) for a
@@ -53,9 +58,18 @@ TemplateResource resource_from_flags(const ResourceFlags& flags);
 /// `src` is looked up, as confd does (CONFDIR/templates). TOML that does not parse is
 /// Error(data) "PATH:LINE:COL: reason"; a table that does not describe a resource (no src, a
 /// mode that is not octal, keys that are not strings) is Error(config) naming the file and key.
-/// Keys confd does not know are logged as warnings with the nearest known key.
+/// Besides confd's keys, herald reads its own (k_herald_toml_keys), which confd ignores; any
+/// other key is logged as a warning with the nearest known key.
 TemplateResource parse_resource_toml(std::string_view text, const std::string& path,
                                      const std::string& templates_dir);
+
+/// The keys of the [template] table that herald adds to confd's: confd ignores keys it does
+/// not know, so a resource using them still loads in confd.
+inline constexpr const char* k_herald_toml_keys[] = {"haproxy_socket"};
+
+/// Checks a haproxy stats socket path (`what` names the setting): absolute, short enough for a
+/// unix socket, no control characters. Error(config) otherwise.
+void check_haproxy_socket(std::string_view path, std::string_view what);
 
 /// The largest template resource (TOML) file load_confdir() reads: real ones are a few lines.
 inline constexpr std::size_t k_max_resource_size = std::size_t{1} << 20;
