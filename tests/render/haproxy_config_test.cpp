@@ -116,6 +116,9 @@ TEST_CASE("haproxy diff: a new or removed backend, or any change outside server 
   CHECK(reason(diff_haproxy_configs(config(k_two), config(k_two, api2))) == "backend api2 is new");
   CHECK(reason(diff_haproxy_configs(config(k_two, api2), config(k_two))) ==
         "backend api2 was removed");
+  // A new app also changes the frontend; the new backend is the reason given.
+  CHECK(reason(diff_haproxy_configs(config(k_two), config(k_two, api2, "127.0.0.1:9090"))) ==
+        "backend api2 is new");
   CHECK(reason(diff_haproxy_configs(config(k_two), config(k_two, "", "127.0.0.1:9090"))) ==
         "section \"frontend http\" changed");
   std::string global = config(k_two);

@@ -472,10 +472,7 @@ HaproxyConfigDiff diff_haproxy_configs(std::string_view old_config, std::string_
     out.reason = "the new config: " + after.error;
     return out;
   }
-  if (auto problem = other_sections_problem(before, after)) {
-    out.reason = *problem;
-    return out;
-  }
+  // New and removed backends first: a new app changes the frontend too, and its name says more.
   std::string error;
   auto old_backends = backends_by_name(before, error);
   auto new_backends = old_backends ? backends_by_name(after, error) : std::nullopt;
@@ -483,23 +480,28 @@ HaproxyConfigDiff diff_haproxy_configs(std::string_view old_config, std::string_
     out.reason = error;
     return out;
   }
-  for (const auto& [name, section] : *old_backends) {
-    if (new_backends->count(name) == 0) {
-      out.reason = fmt::format("backend {} was removed", name);
+  for (const auto& section : after.sections) {
+    if (section.backend && old_backends->count(*section.backend) == 0) {
+      out.reason = fmt::format("backend {} is new", *section.backend);
       return out;
     }
+  }
+  for (const auto& section : before.sections) {
+    if (section.backend && new_backends->count(*section.backend) == 0) {
+      out.reason = fmt::format("backend {} was removed", *section.backend);
+      return out;
+    }
+  }
+  if (auto problem = other_sections_problem(before, after)) {
+    out.reason = *problem;
+    return out;
   }
   HaproxyRuntimePlan plan;
   for (const auto& section : after.sections) {
     if (!section.backend) {
       continue;
     }
-    auto it = old_backends->find(*section.backend);
-    if (it == old_backends->end()) {
-      out.reason = fmt::format("backend {} is new", *section.backend);
-      return out;
-    }
-    auto changes = diff_backend(before, *it->second, after, section, error);
+    auto changes = diff_backend(before, *old_backends->at(*section.backend), after, section, error);
     if (!changes) {
       out.reason = error;
       return out;
