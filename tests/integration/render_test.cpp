@@ -1,9 +1,12 @@
+#include "herald/core/error.hpp"
+#include "herald/render/haproxy_runtime.hpp"
 #include "support/etcd_server.hpp"
 #include "support/listener.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
@@ -15,6 +18,7 @@
 #include <netinet/in.h>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -768,10 +772,12 @@ TEST_CASE("bundled haproxy.tmpl gives each app a health-checked backend haproxy 
   put_apps(server, Api::v3, web1, web2, api1);
   int port = free_port();
   std::string dest = dir.file("haproxy.cfg");
+  std::string socket = dir.file("admin.sock");
   auto r = render(server.v3_url(),
                   {"--template", bundled("haproxy.tmpl"), "--dest", dest, "--keys", "/services/web",
                    "--keys", "/services/domain", "--check-cmd", haproxy + " -c -q -f {{.src}}"},
-                  {{"HERALD_HAPROXY_BIND", "127.0.0.1:" + std::to_string(port)}});
+                  {{"HERALD_HAPROXY_BIND", "127.0.0.1:" + std::to_string(port)},
+                   {"HERALD_HAPROXY_SOCKET", socket}});
   INFO("stderr: " << r.err);
   REQUIRE(r.status == 0);
   std::string conf = read_file(dest);
@@ -784,6 +790,7 @@ TEST_CASE("bundled haproxy.tmpl gives each app a health-checked backend haproxy 
   CHECK(contains(conf, "option httpchk GET /"));
   CHECK(contains(conf, "server web-1 " + web1.address() + " check"));
   CHECK(contains(conf, "server web-2 " + web2.address() + " check"));
+  CHECK(contains(conf, "    stats socket " + socket + " mode 600 level admin\n"));
 
   // Served for real: by Host and by path, round robin over the checked servers.
   Process proxy({haproxy, "-db", "-f", dest});
@@ -817,4 +824,301 @@ TEST_CASE("bundled confd resources load with --confdir") {
   CHECK(contains(r.out, "server_name web.localhost;"));
   CHECK(contains(r.out, "location /web/ {"));
   CHECK(contains(r.out, "backend web\n"));
+}
+
+namespace {
+
+/// How many times `needle` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+/// A real haproxy in master-worker mode (as Debian's unit runs it, without systemd) on a
+/// rendered config, its stats socket in the test's directory. reload_cmd() is a script that
+/// counts each reload in a file and sends the master SIGUSR2, the reload a unit's ExecReload
+/// does: a new worker with a new pid. Stopped with SIGTERM (the master stops its worker) on
+/// destruction.
+class Haproxy {
+public:
+  explicit Haproxy(const TempDir& dir)
+      : m_bin(find_program("haproxy")), m_port(free_port()), m_socket(dir.file("admin.sock")),
+        m_pid_file(dir.file("haproxy.pid")), m_reloads(dir.file("reloads.log")),
+        m_reload(dir.file("reload")) {
+    if (m_bin.empty()) {
+      skip("haproxy is not installed (Debian package haproxy)");
+    }
+    dir.write("reload", "#!/bin/sh\necho reload >> " + m_reloads + "\nexec kill -USR2 \"$(cat " +
+                            m_pid_file + ")\"\n");
+    fs::permissions(m_reload, fs::perms::owner_all);
+  }
+
+  ~Haproxy() {
+    if (m_process && m_process->running()) {
+      m_process->signal(SIGTERM);
+      m_process->wait(10s);
+    }
+  }
+
+  Haproxy(const Haproxy&) = delete;
+  Haproxy& operator=(const Haproxy&) = delete;
+
+  /// What the bundled haproxy templates read: where to bind and where the stats socket goes.
+  std::map<std::string, std::string> env() const {
+    return {{"HERALD_HAPROXY_BIND", "127.0.0.1:" + std::to_string(m_port)},
+            {"HERALD_HAPROXY_SOCKET", m_socket}};
+  }
+  const std::string& bin() const { return m_bin; }
+  const std::string& socket() const { return m_socket; }
+  std::string check_cmd() const { return m_bin + " -c -q -f {{.src}}"; }
+  const std::string& reload_cmd() const { return m_reload; }
+
+  /// Starts haproxy on `config` and waits until it serves and its socket answers.
+  void start(const std::string& config) {
+    m_process = std::make_unique<Process>(
+        std::vector<std::string>{m_bin, "-W", "-db", "-f", config, "-p", m_pid_file});
+    INFO("haproxy: " << m_process->err());
+    REQUIRE(eventually([&] { return port_open(m_port) && worker_pid() != 0; }, 10s));
+  }
+
+  /// One command on the stats socket; "" when it cannot be reached.
+  std::string command(const std::string& line) const {
+    try {
+      return herald::render::stats_socket(m_socket, 5s)(line);
+    } catch (const herald::Error&) {
+      return "";
+    }
+  }
+
+  /// The pid of the worker answering the socket (`show info`), 0 when none answers. A reload
+  /// starts a new worker, so an unchanged pid means no reload happened.
+  long worker_pid() const {
+    std::string info = command("show info");
+    auto at = info.find("\nPid: ");
+    return at == std::string::npos ? 0 : std::stol(info.substr(at + 6));
+  }
+
+  /// How many times reload_cmd ran.
+  std::size_t reloads() const {
+    return fs::exists(m_reloads) ? lines_of(read_file(m_reloads)).size() : 0;
+  }
+
+  /// The servers haproxy runs in `backend` (`show servers state`), by name.
+  std::set<std::string> servers(const std::string& backend) const {
+    std::set<std::string> out;
+    for (const auto& line : lines_of(command("show servers state " + backend))) {
+      std::istringstream fields(line);
+      std::string id, name, server_id, server_name;
+      if (line[0] != '#' && fields >> id >> name >> server_id >> server_name) {
+        out.insert(server_name);
+      }
+    }
+    return out;
+  }
+
+  /// The check_status column of `show stat` for BACKEND/SERVER ("L7OK" once checks pass).
+  std::string check_status(const std::string& backend, const std::string& server) const {
+    auto rows = lines_of(command("show stat " + backend + " 4 -1"));
+    if (rows.empty()) {
+      return "";
+    }
+    auto split_csv = [](const std::string& row) {
+      std::vector<std::string> out(1);
+      for (char c : row) {
+        if (c == ',') {
+          out.emplace_back();
+        } else {
+          out.back().push_back(c);
+        }
+      }
+      return out;
+    };
+    auto header = split_csv(rows[0]);
+    auto column = std::find(header.begin(), header.end(), "check_status") - header.begin();
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      auto fields = split_csv(rows[i]);
+      if (fields.size() > static_cast<std::size_t>(column) && fields[1] == server) {
+        return fields[static_cast<std::size_t>(column)];
+      }
+    }
+    return "";
+  }
+
+  /// The bodies of `n` requests for `host`, as a set (round robin shows every server).
+  std::set<std::string> bodies(int n, const std::string& host) const {
+    std::set<std::string> out;
+    for (int i = 0; i < n; ++i) {
+      out.insert(Nginx::http_get(m_port, host, "/"));
+    }
+    return out;
+  }
+
+private:
+  std::string m_bin;
+  int m_port;
+  std::string m_socket;
+  std::string m_pid_file;
+  std::string m_reloads;
+  std::string m_reload;
+  std::unique_ptr<Process> m_process;
+};
+
+/// The flags of a haproxy.tmpl resource reading /services/web and /services/domain.
+std::vector<std::string> haproxy_resource(const Haproxy& haproxy, const std::string& dest) {
+  return {"--template",  bundled("haproxy.tmpl"), "--dest", dest,
+          "--keys",      "/services/web",         "--keys", "/services/domain",
+          "--check-cmd", haproxy.check_cmd()};
+}
+
+/// Renders `dest` once (no reload: haproxy is not running yet) and starts haproxy on it.
+void render_and_start(const EtcdServer& server, Haproxy& haproxy, const std::string& dest) {
+  auto r = render(server.v3_url(), haproxy_resource(haproxy, dest), haproxy.env());
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  haproxy.start(dest);
+}
+
+/// Watches with the runtime API on and reload_cmd counting reloads; `socket` overrides the one
+/// haproxy listens on.
+std::unique_ptr<Process> watch_haproxy(const EtcdServer& server, const Haproxy& haproxy,
+                                       const std::string& dest, const std::string& socket = "") {
+  auto args = haproxy_resource(haproxy, dest);
+  args.insert(args.end(), {"--reload-cmd", haproxy.reload_cmd(), "--haproxy-socket",
+                           socket.empty() ? haproxy.socket() : socket});
+  return render_watch(server.v3_url(), args, haproxy.env());
+}
+
+} // namespace
+
+TEST_CASE("haproxy runtime: instances added and removed through the stats socket, no reload; a "
+          "new app reloads") {
+  EtcdServer server;
+  TempDir dir;
+  Haproxy haproxy(dir);
+  Backend web1(dir, "web-1");
+  Backend web2(dir, "web-2");
+  Backend web3(dir, "web-3");
+  Backend api1(dir, "api-1");
+  put(server, Api::v3, "/services/domain", "example.test");
+  put(server, Api::v3, "/services/web/web/web@1", web1.address());
+  put(server, Api::v3, "/services/web/web/web@2", web2.address());
+  std::string dest = dir.file("haproxy.cfg");
+  render_and_start(server, haproxy, dest);
+  const std::set<std::string> both{"web-1\n", "web-2\n"};
+  REQUIRE(eventually([&] { return haproxy.bodies(6, "web.example.test") == both; }, 10s));
+  long pid = haproxy.worker_pid();
+  REQUIRE(pid > 0);
+
+  auto herald = watch_haproxy(server, haproxy, dest);
+  INFO("herald: " << herald->err());
+  // The first render finds dest as it is: nothing to do.
+  REQUIRE(eventually([&] { return contains(herald->err(), "watching"); }, 10s));
+
+  // A new instance: added, health-checked and served with the same worker, and no reload.
+  put(server, Api::v3, "/services/web/web/web@3", web3.address());
+  REQUIRE(eventually(
+      [&] { return contains(herald->err(), "haproxy runtime: web +1 servers, no reload"); }, 15s));
+  CHECK(contains(read_file(dest), "server web-3 " + web3.address() + " check\n"));
+  CHECK(haproxy.servers("web") == std::set<std::string>{"web-1", "web-2", "web-3"});
+  const std::set<std::string> three{"web-1\n", "web-2\n", "web-3\n"};
+  CHECK(eventually([&] { return haproxy.bodies(9, "web.example.test") == three; }, 10s));
+  CHECK(eventually([&] { return haproxy.check_status("web", "web-3") == "L7OK"; }, 10s));
+  CHECK(haproxy.worker_pid() == pid);
+  CHECK(haproxy.reloads() == 0);
+
+  // An instance gone: drained, deleted, no longer served; still the same worker, no reload.
+  del(server, Api::v3, "/services/web/web/web@1");
+  REQUIRE(eventually(
+      [&] { return contains(herald->err(), "haproxy runtime: web -1 servers, no reload"); }, 15s));
+  CHECK(contains(herald->err(), "and applied through haproxy's runtime API (2 reloads avoided)"));
+  CHECK_FALSE(contains(read_file(dest), "server web-1 "));
+  CHECK(haproxy.servers("web") == std::set<std::string>{"web-2", "web-3"});
+  CHECK(haproxy.bodies(6, "web.example.test") == std::set<std::string>{"web-2\n", "web-3\n"});
+  CHECK(haproxy.worker_pid() == pid);
+  CHECK(haproxy.reloads() == 0);
+
+  // A new app is a new backend: the runtime API cannot make one, so reload_cmd runs.
+  put(server, Api::v3, "/services/web/api/api@1", api1.address());
+  REQUIRE(eventually(
+      [&] {
+        return contains(herald->err(), "haproxy runtime: backend api is new; running reload_cmd");
+      },
+      15s));
+  CHECK(eventually([&] { return haproxy.reloads() == 1; }, 10s));
+  CHECK(eventually(
+      [&] { return haproxy.bodies(2, "api.example.test") == std::set<std::string>{"api-1\n"}; },
+      10s));
+  CHECK(eventually([&] { return haproxy.worker_pid() != pid && haproxy.worker_pid() != 0; }, 10s));
+
+  // The new worker takes runtime changes as well.
+  put(server, Api::v3, "/services/web/web/web@1", web1.address());
+  CHECK(eventually(
+      [&] { return occurrences(herald->err(), "haproxy runtime: web +1 servers, no reload") == 2; },
+      15s));
+  CHECK(eventually([&] { return haproxy.bodies(9, "web.example.test") == three; }, 10s));
+  CHECK(haproxy.reloads() == 1);
+  CHECK(stop_watch(*herald) == 0);
+}
+
+TEST_CASE("haproxy runtime: a server named by DNS, or a socket that cannot be reached, falls back "
+          "to reload_cmd") {
+  EtcdServer server;
+  TempDir dir;
+  Haproxy haproxy(dir);
+  Backend web1(dir, "web-1");
+  Backend web2(dir, "web-2");
+  Backend web3(dir, "web-3");
+  put(server, Api::v3, "/services/domain", "example.test");
+  put(server, Api::v3, "/services/web/web/web@1", web1.address());
+  std::string dest = dir.file("haproxy.cfg");
+  render_and_start(server, haproxy, dest);
+  REQUIRE(eventually(
+      [&] { return haproxy.bodies(2, "web.example.test") == std::set<std::string>{"web-1\n"}; },
+      10s));
+
+  {
+    auto herald = watch_haproxy(server, haproxy, dest);
+    INFO("herald: " << herald->err());
+    // `add server` resolves no name: the server would have no address until the next reload.
+    std::string by_name = "localhost:" + web2.address().substr(web2.address().find(':') + 1);
+    put(server, Api::v3, "/services/web/web/web@2", by_name);
+    REQUIRE(eventually(
+        [&] {
+          return contains(herald->err(), "haproxy runtime: server web/web-2: address \"" + by_name +
+                                             "\" is not an IP literal");
+        },
+        15s));
+    CHECK(eventually([&] { return haproxy.reloads() == 1; }, 10s));
+    // Served by the new worker (localhost may resolve to ::1 first, where nothing answers:
+    // only the server itself is checked).
+    CHECK(eventually(
+        [&] {
+          return haproxy.servers("web") == std::set<std::string>{"web-1", "web-2"};
+        },
+        10s));
+    CHECK(stop_watch(*herald) == 0);
+  }
+
+  // haproxy cannot be reached on the socket given: a warning, and the reload.
+  auto herald = watch_haproxy(server, haproxy, dest, dir.file("missing.sock"));
+  INFO("herald: " << herald->err());
+  put(server, Api::v3, "/services/web/web/web@3", web3.address());
+  REQUIRE(eventually(
+      [&] {
+        return contains(herald->err(), "haproxy runtime: web +1 (haproxy stats socket " +
+                                           dir.file("missing.sock") + ": cannot connect");
+      },
+      15s));
+  CHECK(contains(herald->err(), "; running reload_cmd"));
+  CHECK(eventually([&] { return haproxy.reloads() == 2; }, 10s));
+  CHECK(eventually(
+      [&] {
+        return haproxy.bodies(9, "web.example.test") ==
+               std::set<std::string>{"web-1\n", "web-2\n", "web-3\n"};
+      },
+      10s));
+  CHECK(stop_watch(*herald) == 0);
 }
