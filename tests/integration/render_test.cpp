@@ -324,6 +324,17 @@ TEST_CASE("render --watch never reloads for a heartbeat: sidekicks refreshing sh
                                    "10.0.0." + std::to_string(i) + ":80", "--ttl", "2s"},
           clean_env()));
     }
+    // Both registered before render starts, so its first render is the whole picture.
+    REQUIRE(eventually(
+        [&] {
+          for (const char* key : {"/services/web/web/web@1", "/services/web/web/web@2"}) {
+            if (!(api == Api::v3 ? server.get3(key) : server.get2(key))) {
+              return false;
+            }
+          }
+          return true;
+        },
+        10s));
     auto herald = render_watch(url_of(server, api),
                                {"--template", templ, "--dest", dest, "--keys", "/services/web",
                                 "--reload-cmd", "sh -c 'echo >> " + reloads + "'"});
@@ -993,7 +1004,7 @@ std::unique_ptr<Process> watch_haproxy(const EtcdServer& server, const Haproxy& 
 
 } // namespace
 
-TEST_CASE("haproxy runtime: instances added and removed through the stats socket, no reload; a "
+TEST_CASE("haproxy runtime: instances added and removed through the stats socket, no reload, a "
           "new app reloads") {
   EtcdServer server;
   TempDir dir;
