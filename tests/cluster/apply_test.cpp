@@ -254,7 +254,7 @@ TEST_CASE("apply: a failing instance's last log lines are quoted, escaped") {
   CHECK(message.find("its last lines: panic: no config | \\x1b[31mbye") != std::string::npos);
 }
 
-TEST_CASE("apply: a scale down withdraws, then stops and removes; apps not in the file go too") {
+TEST_CASE("apply: a scale down withdraws, then stops and removes, apps not in the file go too") {
   MemoryScheduler scheduler;
   JournalRoutes routes(scheduler);
   bring_up(cluster_file("web:v1", 3, "drain: 0s"), scheduler, routes);

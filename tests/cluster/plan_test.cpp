@@ -153,7 +153,7 @@ TEST_CASE("plan: an instance without field digests is replaced as made from anot
             .empty());
 }
 
-TEST_CASE("plan: apps not in the file are removed unless prune is off; --app narrows it") {
+TEST_CASE("plan: apps not in the file are removed unless prune is off, --app narrows it") {
   ClusterSpec spec = cluster_file();
   Instance old;
   old.app = "old";

@@ -178,7 +178,7 @@ TEST_CASE("the attempts during an outage log at debug level only") {
                                  "debug: docker events still lost (attempt 2): timed out"});
 }
 
-TEST_CASE("failed is true only for the first failure; a later outage is logged again") {
+TEST_CASE("failed is true only for the first failure, a later outage is logged again") {
   LogCapture log;
   OutageLog outage("registry");
   CHECK(outage.failed("a"));

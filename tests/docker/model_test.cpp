@@ -268,7 +268,7 @@ TEST_CASE("an answer with a number out of a double's range is a data error, not 
   }
 }
 
-TEST_CASE("a multiplexed log stream is joined back into text; a TTY stream is kept") {
+TEST_CASE("a multiplexed log stream is joined back into text, a TTY stream is kept") {
   auto frame = [](char stream, const std::string& text) {
     std::string out{stream, 0, 0, 0};
     out += static_cast<char>((text.size() >> 24) & 0xff);

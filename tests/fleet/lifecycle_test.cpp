@@ -144,7 +144,7 @@ TEST_CASE("load leaves a launched unit running") {
   CHECK(step.report->state == "launched");
 }
 
-TEST_CASE("stop means loaded, unload inactive, destroy a DELETE; missing units are fine") {
+TEST_CASE("stop means loaded, unload inactive, destroy a DELETE, missing units are fine") {
   auto units = recorded_units();
   Step stop = plan_step(request("hello@1.service", std::nullopt, ""), with(Verb::stop), units);
   REQUIRE(stop.put.has_value());

@@ -154,7 +154,7 @@ TEST_CASE("unit start brings templates' instances and sidekicks to active/runnin
   CHECK(cat.out.find("[X-Fleet]\nConflicts=web@*.service\n") != std::string::npos);
 }
 
-TEST_CASE("starting a started unit changes nothing and succeeds; destroying a missing one too") {
+TEST_CASE("starting a started unit changes nothing and succeeds, destroying a missing one too") {
   FleetDouble fleet;
   TempDir dir;
   dir.write("web@.service", k_web_template);

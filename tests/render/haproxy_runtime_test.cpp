@@ -87,7 +87,7 @@ std::string error_of(const HaproxyRuntimePlan& plan, FakeHaproxy& fake,
 TEST_SUITE_BEGIN("render");
 
 TEST_CASE("haproxy runtime: a new server is added with its options, health checks enabled, then "
-          "enabled; a removed one drained, put in maintenance and deleted") {
+          "enabled, a removed one drained, put in maintenance and deleted") {
   auto plan = plan_of(backend(k_two), backend("    server web-1 10.0.0.1:8001 check\n"
                                               "    server web-3 10.0.0.3:8003 check weight 5\n"));
   FakeHaproxy fake;
@@ -98,7 +98,7 @@ TEST_CASE("haproxy runtime: a new server is added with its options, health check
                                "set server web/web-2 state maint", "del server web/web-2"});
 }
 
-TEST_CASE("haproxy runtime: an unchecked server gets no enable health; a new address is set") {
+TEST_CASE("haproxy runtime: an unchecked server gets no enable health, a new address is set") {
   auto plan = plan_of(backend(k_two), backend("    server web-1 10.0.0.7:9001 check\n"
                                               "    server web-2 10.0.0.2:8002 check\n"
                                               "    server web-3 [::1]:8003\n"));

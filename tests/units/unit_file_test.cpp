@@ -111,7 +111,7 @@ TEST_CASE("continuation lines are joined as systemd joins them") {
   }
 }
 
-TEST_CASE("names and values are trimmed; CRLF lines read like LF lines") {
+TEST_CASE("names and values are trimmed, CRLF lines read like LF lines") {
   UnitFile file = UnitFile::parse("[Unit]  \r\n  Description =  two words \t\r\nAfter=\r\n");
   CHECK(file.sections[0].name == "Unit");
   CHECK(file.value("Unit", "Description") == "two words");
