@@ -21,6 +21,14 @@ What it models:
           of one key OR-ed, keys AND-ed), MachineOf (the peer must be there), Conflicts (glob,
           both ways), %n %N %p %i expanded for instances; unschedules inactive units and the
           units of a lost machine. Global units run on every machine whose metadata matches.
+  lost    A machine whose fleetd dies is not gone at once: its presence and the unit states its
+          agent published are etcd keys with the agent's TTL (fleetd's agent_ttl, 30 s by
+          default), so until they expire /machines still lists it, its units keep their
+          machineID and currentState, and /state shows their last systemd states, frozen, while
+          nothing runs there. Then the machine leaves: its states go, and the engine unschedules
+          its units and places them again where they fit (a unit that fits nowhere stays
+          unscheduled; a Global unit is simply gone from that machine). The recorded fixtures
+          have no lost machine; this follows fleet's design (agent_ttl, engine reconcile).
   agents  walk their units inactive -> loaded -> launched, with systemd's view in /state:
           loaded/inactive/dead, then loaded/activating/start-pre, then loaded/active/running;
           stop (loaded) goes back to inactive/dead, unload/destroy drop the job at once and
@@ -32,7 +40,11 @@ Test control (outside /fleet/v1):
   POST /_double/never-start?unit=GLOB   units matching GLOB stay activating/start-pre
   POST /_double/heal?unit=GLOB          forget fail/never-start for GLOB (a held start goes on)
   POST /_double/purge?unit=GLOB         remove units as deleting their etcd keys would
-  POST /_double/lose-machine?id=ID      the machine leaves; its units are rescheduled
+  POST /_double/lose-machine?id=ID[&ttl=S]
+                                        the machine's fleetd dies: with ttl, it stays listed
+                                        with its states frozen for S seconds (its agent TTL),
+                                        then it leaves; without, it leaves at once. Its units
+                                        are then rescheduled
   POST /_double/add-machine?id=ID&ip=IP&metadata=k=v,k=v
   POST /_double/starting?seconds=S      answer 503 (fleetd not yet connected to etcd) for S
                                         seconds (S=0: stop now; no S: until told)
@@ -386,6 +398,7 @@ class Machine:
         self.ip = ip
         self.metadata = dict(metadata)
         self.units = {}  # name -> Local
+        self.gone_at = None  # lost: when its presence expires (monotonic); its agent is dead
 
     def view(self):
         out = {"id": self.id, "primaryIP": self.ip}
@@ -566,16 +579,25 @@ class Cluster:
                 if self.behaviour_of(name) == "fail":
                     local.systemd = ("loaded", "failed", "failed")
 
+    def expire_lost(self, now):
+        for mid in [m.id for m in self.machines.values()
+                    if m.gone_at is not None and now >= m.gone_at]:
+            del self.machines[mid]
+
     def tick(self, now):
         with self.lock:
+            self.expire_lost(now)
             if now >= self.next_engine:
                 self.engine_pass()
                 self.next_engine = now + self.cfg.engine_interval
             for machine in list(self.machines.values()):
-                self.agent_step(machine, now)
+                if machine.gone_at is None:  # a lost machine's agent does nothing
+                    self.agent_step(machine, now)
 
     def settled(self):
         with self.lock:
+            if any(m.gone_at is not None for m in self.machines.values()):
+                return False  # a lost machine is still to leave
             self.engine_pass()
             for machine in self.machines.values():
                 wanted = self.wanted_on(machine)
@@ -899,8 +921,14 @@ class Api:
                     del c.units[name]
                 return True
             if path == "/_double/lose-machine":
-                if c.machines.pop(arg("id", ""), None) is None:
+                machine = c.machines.get(arg("id", ""))
+                if machine is None or machine.gone_at is not None:
                     raise HttpError(404, "no such machine")
+                ttl = float(arg("ttl", "0"))
+                if ttl > 0:
+                    machine.gone_at = time.monotonic() + ttl
+                else:
+                    del c.machines[machine.id]
                 return True
             if path == "/_double/add-machine":
                 mid = arg("id", "")

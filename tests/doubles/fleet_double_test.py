@@ -106,6 +106,34 @@ class Scheduling(unittest.TestCase):
         ids = [m["id"] for m in self.d.get_json("/fleet/v1/machines")["machines"]]
         self.assertNotIn(first, ids)
 
+    def test_a_lost_machine_looks_alive_until_its_ttl_then_its_units_move(self):
+        self.d.put_unit("a.service", service("a"), "launched")
+        self.d.put_unit("g.service", service("g", option("X-Fleet", "Global", "true")),
+                        "launched")
+        self.d.settle()
+        first = unit(self.d, "a.service")["machineID"]
+        self.d.control("lose-machine?id=%s&ttl=1" % first)
+        # Within the TTL: still listed, its unit still placed there and reported running, the
+        # Global unit's entry there too.
+        ids = [m["id"] for m in self.d.get_json("/fleet/v1/machines")["machines"]]
+        self.assertIn(first, ids)
+        self.assertEqual(unit(self.d, "a.service")["machineID"], first)
+        self.assertEqual(unit(self.d, "a.service")["currentState"], "launched")
+        self.assertEqual(running(self.d, "a.service"), [first])
+        self.assertIn(first, running(self.d, "g.service"))
+        self.assertFalse(self.d.control("settled", "GET"))
+        # Then it leaves: the unit runs elsewhere, the Global unit on the others only.
+        self.assertTrue(eventually(
+            lambda: first not in [m["id"] for m in
+                                  self.d.get_json("/fleet/v1/machines")["machines"]],
+            timeout=10))
+        self.d.settle()
+        now = unit(self.d, "a.service")["machineID"]
+        self.assertNotEqual(now, first)
+        self.assertEqual(running(self.d, "a.service"), [now])
+        self.assertEqual(sorted(running(self.d, "g.service")), sorted(set([M1, M2, M3]) - {first}))
+        self.assertEqual(self.d.request("POST", "/_double/lose-machine?id=" + first).status, 404)
+
 
 class Lifecycle(unittest.TestCase):
 
