@@ -52,7 +52,7 @@ _herald_options() {
     "herald cluster") echo "--help --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald cluster plan") echo "--no-prune --no-legend --help --file -f --output -o --fields --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald cluster up") echo "--dry-run -n --no-prune --no-legend --help --file -f --timeout --output -o --fields --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
-    "herald cluster down") echo "--dry-run -n --no-legend --help --file -f --drain --timeout --output -o --fields --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald cluster down") echo "--dry-run -n --keep-routers --no-legend --help --file -f --drain --timeout --output -o --fields --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald cluster status") echo "--instances --no-legend --help --file -f --output -o --fields --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald completion") echo "--help --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
   esac

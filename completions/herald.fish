@@ -521,6 +521,7 @@ complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subc
 complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from up' -l log-format -x -a 'text json journal' -d 'text, json or journal (default: journal under systemd, else text)'
 complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from down' -l dry-run -d 'Print what would go, change nothing'
 complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from down' -s n -d 'Print what would go, change nothing'
+complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from down' -l keep-routers -d 'Leave the routers running (extra units and instances still go)'
 complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from down' -l no-legend -d 'Tables: leave out the header row'
 complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from down' -l help -d 'show help'
 complete -c herald -n '__fish_seen_subcommand_from cluster; and __fish_seen_subcommand_from down' -l file -r -F -d 'The cluster file (default ./cluster.yaml)'

@@ -1,7 +1,10 @@
 #include "herald/cluster/apply.hpp"
 #include "herald/cluster/load.hpp"
 #include "herald/cluster/plan.hpp"
+#include "herald/cluster/units.hpp"
 #include "herald/core/error.hpp"
+#include "herald/fleet/client.hpp"
+#include "herald/fleet/connection.hpp"
 #include "herald/registry/memory/memory_registry.hpp"
 #include "herald/scheduler/scheduler.hpp"
 #include "support/fleet_double.hpp"
@@ -83,10 +86,23 @@ struct FleetCluster {
     return parse_cluster(text, "cluster.yaml");
   }
 
+  /// The plan of `spec` with its units, as `cluster plan` makes it.
+  Plan plan(const ClusterSpec& spec) {
+    Plan out = make_plan(spec, scheduler->list());
+    units::HostPaths paths = units::HostPaths::installed();
+    paths.herald = "/usr/bin/herald";
+    out.units = plan_units(spec, cluster_units(spec, units::UnitTemplates(), paths),
+                           scheduler->list_units(), true);
+    return out;
+  }
+
   ApplyOptions options() {
     ApplyOptions out;
     out.timeout = 20s;
     out.poll = 20ms;
+    out.unit_progress = [this](const std::string& unit, const std::string& what) {
+      said.push_back(unit + ": " + what);
+    };
     out.progress = [this](const InstanceName& name, const std::string& what) {
       said.push_back(name.str() + ": " + what);
       most = std::max(most, scheduler->list("web").size());
@@ -351,6 +367,139 @@ TEST_CASE("cluster down on fleet: every instance withdrawn, stopped and removed"
   CHECK(c.fleet.get("/fleet/v1/units/web%401.service").status == 404);
   CHECK(c.fleet.get("/fleet/v1/units/web-discovery%402.service").status == 404);
   CHECK(c.fleet.get("/fleet/v1/units/web%40.service").status == 200); // templates stay
+}
+
+namespace {
+
+const std::string k_units = R"(routers:
+  - {kind: nginx-host, domain: example.com}
+units:
+  - name: image-registry.service
+    global: true
+    text: |
+      [Unit]
+      Description=image registry
+      [Service]
+      ExecStart=/usr/bin/docker run --rm -p 5000:5000 registry:2
+)";
+
+std::vector<std::string> unit_names(scheduler::Scheduler& scheduler) {
+  std::vector<std::string> out;
+  for (const auto& unit : scheduler.list_units()) {
+    out.push_back(unit.name + " " + std::string(scheduler::to_string(unit.state)) + " " +
+                  std::to_string(unit.placements.size()));
+  }
+  return out;
+}
+
+std::size_t position(const std::vector<std::string>& said, const std::string& line) {
+  return static_cast<std::size_t>(std::find(said.begin(), said.end(), line) - said.begin());
+}
+
+} // namespace
+
+TEST_CASE("cluster up on fleet: extra units, then routers, then apps; global ones on every "
+          "machine; a second up does nothing") {
+  FleetCluster c(3);
+  ClusterSpec spec = c.file("web:v1", 2, "drain: 0s", k_units);
+  Plan plan = c.plan(spec);
+  CHECK(plan.summary() == "2 to create, 3 units to create");
+  REQUIRE(plan.units.size() == 3);
+  CHECK(plan.units[0].name == "image-registry.service");
+  CHECK(plan.units[0].diff.find("+ExecStart=/usr/bin/docker run --rm -p 5000:5000 registry:2") !=
+        std::string::npos);
+  ApplyResult result = apply(spec, plan, *c.scheduler, c.routes, c.options());
+  CHECK(result.created == 2);
+  CHECK(result.units_changed == 3);
+  CHECK(unit_names(*c.scheduler) ==
+        std::vector<std::string>{"herald-router-render.service running 3",
+                                 "herald-router.service running 3",
+                                 "image-registry.service running 3"});
+  // The order an operator expects: the registry the instances pull from, the routers, the apps.
+  std::size_t registry = position(c.said, "image-registry.service: running on 3 machine(s)");
+  std::size_t router = position(c.said, "herald-router.service: submitting");
+  std::size_t router_up = position(c.said, "herald-router.service: running on 3 machine(s)");
+  std::size_t app = position(c.said, "web@1: starting web:v1");
+  CHECK(registry < router);
+  CHECK(router_up < app);
+  CHECK(app < c.said.size());
+
+  Plan again = c.plan(spec);
+  CHECK(again.empty());
+  int before = puts_so_far(c.fleet);
+  ApplyResult nothing = apply(spec, again, *c.scheduler, c.routes, c.options());
+  CHECK(nothing.units_changed + nothing.units_removed + nothing.created == 0);
+  CHECK(puts_so_far(c.fleet) == before);
+}
+
+TEST_CASE("cluster up on fleet: a changed router is replaced with its diff, a router the file "
+          "lost is removed, and units herald did not make are left alone") {
+  FleetCluster c(2);
+  ClusterSpec spec = c.file("web:v1", 1, "drain: 0s", k_units);
+  apply(spec, c.plan(spec), *c.scheduler, c.routes, c.options());
+  // A unit of the same name that herald did not make is never overwritten or removed.
+  CHECK(c.fleet.get("/fleet/v1/units/image-registry.service").status == 200);
+
+  std::string changed = k_units;
+  changed.replace(changed.find("example.com"), 11, "example.org");
+  changed.replace(changed.find("  - {kind"), 0, "  - {name: edge, kind: haproxy, global: false}\n");
+  ClusterSpec next = c.file("web:v1", 1, "drain: 0s", changed);
+  Plan plan = c.plan(next);
+  std::vector<std::string> what;
+  for (const auto& u : plan.units) {
+    what.push_back(std::string(to_string(u.action)) + " " + u.name);
+  }
+  CHECK(what == std::vector<std::string>{"create edge-1-render.service", "create edge-1.service",
+                                         "replace herald-router-render.service"});
+  CHECK(plan.units[2].diff.find("+Environment=HERALD_DOMAIN=example.org") != std::string::npos);
+  ApplyResult result = apply(next, plan, *c.scheduler, c.routes, c.options());
+  CHECK(result.units_changed == 3);
+  CHECK(c.plan(next).empty());
+  auto units = c.scheduler->list_units();
+  REQUIRE(units.size() == 5);
+  CHECK(units[0].name == "edge-1-render.service");
+  CHECK(units[0].placements.size() == 1);
+  CHECK(units[1].placements.at(0).machine == units[0].placements.at(0).machine); // MachineOf
+
+  // The file loses the nginx router: both its units go, the rest stays.
+  std::string fewer = k_units;
+  fewer.replace(fewer.find("  - {kind: nginx-host, domain: example.com}"),
+                std::string("  - {kind: nginx-host, domain: example.com}").size(),
+                "  - {name: edge, kind: haproxy, global: false}");
+  ClusterSpec last = c.file("web:v1", 1, "drain: 0s", fewer);
+  Plan removal = c.plan(last);
+  REQUIRE(removal.units.size() == 2);
+  CHECK(removal.units[0].action == Action::remove);
+  CHECK(removal.units[0].reason == "not in cluster.yaml");
+  CHECK(apply(last, removal, *c.scheduler, c.routes, c.options()).units_removed == 2);
+  CHECK(c.fleet.get("/fleet/v1/units/herald-router.service").status == 404);
+  CHECK(c.scheduler->list_units().size() == 3);
+
+  // A unit of the file's name that is not herald's: refused, named, left as it is.
+  REQUIRE(c.scheduler->remove_unit("image-registry.service"));
+  herald::fleet::ConnectionSettings settings;
+  settings.endpoint = c.fleet.endpoint();
+  herald::fleet::Connection connection(settings, nullptr);
+  connection.client().put_unit(
+      "image-registry.service",
+      {std::vector<herald::fleet::UnitOption>{{"Service", "ExecStart", "/bin/mine"}},
+       herald::fleet::DesiredState::launched});
+  Plan clash = c.plan(last);
+  REQUIRE(clash.units.size() == 1);
+  CHECK(clash.units[0].action == Action::create); // herald does not see it as its own
+  std::string message;
+  try {
+    apply(last, clash, *c.scheduler, c.routes, c.options());
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::failed);
+    message = e.what();
+  }
+  CHECK_MESSAGE(message.find("\"image-registry.service\" on fleet at ") == 0, message);
+  CHECK(message.find("was not made by herald") != std::string::npos);
+  CHECK(herald::fleet::option_values(
+            connection.client().get_unit("image-registry.service")->options, "Service",
+            "ExecStart") == std::vector<std::string>{"/bin/mine"});
+  CHECK_FALSE(c.scheduler->remove_unit("edge-9.service"));
 }
 
 TEST_SUITE_END();

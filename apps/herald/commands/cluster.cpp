@@ -6,9 +6,11 @@
 #include "herald/cluster/load.hpp"
 #include "herald/cluster/plan.hpp"
 #include "herald/cluster/status.hpp"
+#include "herald/cluster/units.hpp"
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/registry/registry.hpp"
 #include "herald/scheduler/scheduler.hpp"
 
@@ -38,6 +40,7 @@ struct ClusterFlags {
   bool dry_run = false;
   bool no_prune = false;
   bool instances = false;
+  bool keep_routers = false;
   std::string timeout = "5m";
   std::string drain; ///< down: overrides the apps' drain time
 };
@@ -86,6 +89,24 @@ void open_session(Session& session, const ClusterFlags& flags, const cli::Global
       *session.registry, session.spec ? session.spec->registry.prefix : std::string());
 }
 
+/// The units beside the instances the file makes (its routers and extra units), rendered as
+/// the scheduler opened for it renders its own.
+std::vector<cluster::ClusterUnit> wanted_units(const cluster::ClusterSpec& spec) {
+  scheduler::Options options = scheduler_options(&spec, nullptr);
+  return cluster::cluster_units(spec, scheduler::unit_templates(options),
+                                scheduler::host_paths(options));
+}
+
+/// Adds the unit changes to `plan` when the scheduler runs units and the whole file is applied
+/// (not only some apps).
+void add_unit_changes(cluster::Plan& plan, const cluster::ClusterSpec& spec,
+                      scheduler::Scheduler& sched, const ClusterFlags& flags) {
+  if (!flags.apps.empty() || !sched.runs_units()) {
+    return;
+  }
+  plan.units = cluster::plan_units(spec, wanted_units(spec), sched.list_units(), !flags.no_prune);
+}
+
 cluster::PlanOptions plan_options(const ClusterFlags& flags) {
   cluster::PlanOptions options;
   options.apps = flags.apps;
@@ -101,6 +122,7 @@ int run_plan(const ClusterFlags& flags) {
   install_stop_signals(stop);
   auto sched = scheduler::open(scheduler_options(&spec, &stop));
   cluster::Plan plan = cluster::make_plan(spec, sched->list(), plan_options(flags));
+  add_unit_changes(plan, spec, *sched, flags);
   print_plan(printer, plan);
   spdlog::info("{}: {}", flags.file, plan.summary());
   return plan.empty() ? 0 : 2;
@@ -124,6 +146,7 @@ public:
   void operator()(const InstanceName& name, const std::string& what) {
     m_lines->set(name.str(), what);
   }
+  void operator()(const std::string& unit, const std::string& what) { m_lines->set(unit, what); }
   void finish() { m_lines->finish(); }
 
 private:
@@ -144,13 +167,19 @@ int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   open_session(session, flags, global, false);
   const cluster::ClusterSpec& spec = *session.spec;
   cluster::Plan plan = cluster::make_plan(spec, session.scheduler->list(), plan_options(flags));
+  add_unit_changes(plan, spec, *session.scheduler, flags);
   if (plan.empty()) {
     std::size_t instances = 0;
     for (const auto& app : plan.apps) {
       instances += app.instances.size();
     }
-    spdlog::info("nothing to do: {} instance(s) of {} app(s) run as {} says", instances,
-                 plan.apps.size(), flags.file);
+    std::string units;
+    if (session.scheduler->runs_units() && flags.apps.empty() &&
+        (!spec.routers.empty() || !spec.units.empty())) {
+      units = fmt::format(" and {} unit(s)", wanted_units(spec).size());
+    }
+    spdlog::info("nothing to do: {} instance(s) of {} app(s){} run as {} says", instances,
+                 plan.apps.size(), units, flags.file);
     print_applied(printer, plan);
     return 0;
   }
@@ -159,13 +188,18 @@ int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   options.progress = [&](const InstanceName& name, const std::string& what) {
     progress(name, what);
   };
+  options.unit_progress = [&](const std::string& unit, const std::string& what) {
+    progress(unit, what);
+  };
   options.stop = &session.stop;
   cluster::ApplyResult result =
       cluster::apply(spec, plan, *session.scheduler, *session.routes, options);
   progress.finish();
   print_applied(printer, plan);
-  spdlog::info("done: {} created, {} started, {} replaced, {} removed", result.created,
-               result.started, result.replaced, result.removed);
+  spdlog::info("done: {} created, {} started, {} replaced, {} removed; units: {} submitted, {} "
+               "removed",
+               result.created, result.started, result.replaced, result.removed,
+               result.units_changed, result.units_removed);
   return 0;
 }
 
@@ -189,6 +223,26 @@ int run_down(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   cluster::ClusterSpec none;
   none.source = flags.file;
   cluster::Plan plan = cluster::make_plan(none, existing);
+  // The units: the file's (every one herald made without a file), none when apps are named;
+  // --keep-routers leaves the routers.
+  if (flags.apps.empty() && session.scheduler->runs_units()) {
+    std::vector<std::string> named;
+    if (session.spec) {
+      for (const auto& unit : wanted_units(*session.spec)) {
+        named.push_back(unit.name);
+      }
+    }
+    std::vector<scheduler::UnitInfo> units = session.scheduler->list_units();
+    std::erase_if(units, [&](const scheduler::UnitInfo& unit) {
+      bool router = unit.owner.rfind("router ", 0) == 0;
+      return (flags.keep_routers && router) ||
+             (session.spec && std::find(named.begin(), named.end(), unit.name) == named.end());
+    });
+    plan.units = cluster::plan_units(none, {}, units, true);
+    for (auto& change : plan.units) {
+      change.reason = "cluster down";
+    }
+  }
   for (auto& app : plan.apps) {
     const cluster::AppSpec* spec = session.spec ? session.spec->app(app.app) : nullptr;
     app.spec = spec != nullptr ? *spec : cluster::AppSpec{};
@@ -202,7 +256,7 @@ int run_down(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   if (flags.dry_run || plan.empty()) {
     print_applied(printer, plan);
     if (plan.empty()) {
-      spdlog::info("nothing to do: no instance of {} runs",
+      spdlog::info("nothing to do: no instance or unit of {} runs",
                    apps.empty() ? std::string("any app")
                                 : fmt::format("{}", fmt::join(apps, ", ")));
     }
@@ -214,12 +268,16 @@ int run_down(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   options.progress = [&](const InstanceName& name, const std::string& what) {
     progress(name, what);
   };
+  options.unit_progress = [&](const std::string& unit, const std::string& what) {
+    progress(unit, what);
+  };
   options.stop = &session.stop;
   cluster::ApplyResult result =
       cluster::apply(none, plan, *session.scheduler, *session.routes, options);
   progress.finish();
   print_applied(printer, plan);
-  spdlog::info("done: {} removed", result.removed);
+  spdlog::info("done: {} instance(s) removed, {} unit(s) removed", result.removed,
+               result.units_removed);
   return 0;
 }
 
@@ -230,14 +288,22 @@ int run_status(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   open_session(session, flags, global, true);
   auto status = cluster::cluster_status(session.spec ? &*session.spec : nullptr,
                                         session.scheduler->list(), *session.routes, flags.apps);
-  print_status(printer, status, flags.instances);
+  std::vector<cluster::UnitStatus> units;
+  if (flags.apps.empty() && session.scheduler->runs_units()) {
+    units = cluster::unit_status(session.spec ? wanted_units(*session.spec)
+                                              : std::vector<cluster::ClusterUnit>{},
+                                 session.scheduler->list_units());
+  }
+  print_status(printer, status, flags.instances, units);
   return 0;
 }
 
 constexpr const char* k_plan_footer =
     R"(Compares the cluster file with what runs (each instance records the spec it was made from)
 and lists what `cluster up` would do: create, start, replace (with the fields that changed:
-image, port, env, health, routing, placement) and remove. Nothing is changed.
+image, port, env, health, routing, placement) and remove. On fleet the routers and extra units
+too, each followed (table and wide output) by a unified diff of the unit file fleet has against
+the one `up` would submit. Nothing is changed.
 
 Columns (--fields): action, instance, reason; -o wide adds image (before -> after).
 
@@ -251,12 +317,13 @@ Exit codes: 0 nothing would change, 2 changes are pending (as terraform plan
 YAML, 69 the scheduler is unreachable, 78 the file is no valid cluster. See herald-cluster(1).)";
 
 constexpr const char* k_up_footer =
-    R"(Applies the plan: missing instances are created and started, then instances made from
+    R"(Applies the plan. On fleet, extra units first, then routers, each waited for until it runs.
+Then missing instances are created and started, then instances made from
 another spec are replaced rolling (per app's update policy: max_surge new ones first, each
 running AND routable before an old one is withdrawn, drained and stopped), then what the file
-no longer wants is withdrawn, drained, stopped and removed. A second run does nothing. A new
-instance that fails stops the rollout: it is named with its last log lines, stopped (kept for
-its logs), and the old instances keep serving.
+no longer wants is withdrawn, drained, stopped and removed, then the units it no longer
+makes. A second run does nothing. A new instance that fails stops the rollout: it is named
+with its last log lines, stopped (kept for its logs), and the old instances keep serving.
 
 Examples:
   herald cluster up -f cluster.yaml
@@ -269,8 +336,9 @@ done: run it again). See herald-cluster(1).)";
 
 constexpr const char* k_down_footer =
     R"(Withdraws every instance of the file's apps (or of the APPs named) from the registry,
-waits their drain time, stops and removes them. Without -f and with no cluster.yaml here,
-every herald-made instance on the local Docker engine goes.
+waits their drain time, stops and removes them; on fleet the file's routers and extra units go
+too (not when APPs are named; --keep-routers keeps the routers). Without -f and with no
+cluster.yaml here, every herald-made instance on the local Docker engine goes.
 
 Examples:
   herald cluster down -f cluster.yaml
@@ -343,6 +411,8 @@ std::vector<Command> add_cluster(CLI::App& app, const cli::GlobalOptions& global
   down_cmd->add_flag("-n,--dry-run", down->dry_run, "Print what would go, change nothing");
   down_cmd->add_option("--drain", down->drain,
                        "Time between withdrawing and stopping (default: each app's drain)");
+  down_cmd->add_flag("--keep-routers", down->keep_routers,
+                     "Leave the routers running (extra units and instances still go)");
   down_cmd
       ->add_option("--timeout", down->timeout,
                    "How long a withdrawn instance may stay in the registry (default 5m)")

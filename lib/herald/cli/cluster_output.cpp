@@ -1,5 +1,6 @@
 #include "herald/cli/cluster_output.hpp"
 
+#include <array>
 #include <fmt/format.h>
 #include <string>
 
@@ -18,6 +19,31 @@ std::string image_cell(const cluster::Change& change) {
     return or_dash(change.image_after.empty() ? change.image_before : change.image_after);
   }
   return change.image_before + " -> " + change.image_after;
+}
+
+constexpr std::array<cluster::Action, 4> k_actions = {
+    cluster::Action::create, cluster::Action::start, cluster::Action::replace,
+    cluster::Action::remove};
+
+/// A diff fit for a terminal: each line terminal_safe (fleet's unit files are the cluster's
+/// state, not herald's words).
+std::string safe_lines(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    out += terminal_safe(line);
+    out += '\n';
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+  }
+  return out;
+}
+
+std::string unit_state(const cluster::UnitStatus& unit) {
+  if (!unit.in_file) {
+    return "not in file";
+  }
+  return unit.settled() ? "settled" : "changes pending";
 }
 
 std::string app_state(const cluster::AppStatus& app) {
@@ -46,6 +72,9 @@ void print_plan(Printer& printer, const cluster::Plan& plan) {
                            image_cell(change)});
           }
         }
+        for (const auto& change : plan.units) {
+          table.add_row({std::string(to_string(change.action)), change.name, change.reason, "-"});
+        }
       },
       [&](JsonWriter& json) {
         json.begin_object();
@@ -54,11 +83,17 @@ void print_plan(Printer& printer, const cluster::Plan& plan) {
         json.boolean(!plan.empty());
         json.key("summary");
         json.begin_object();
-        for (auto action : {cluster::Action::create, cluster::Action::start,
-                            cluster::Action::replace, cluster::Action::remove}) {
+        for (auto action : k_actions) {
           json.key(to_string(action));
           json.number(plan.count(action));
         }
+        json.key("units");
+        json.begin_object();
+        for (auto action : k_actions) {
+          json.key(to_string(action));
+          json.number(plan.count_units(action));
+        }
+        json.end_object();
         json.end_object();
         json.key("changes");
         json.begin_array();
@@ -85,8 +120,37 @@ void print_plan(Printer& printer, const cluster::Plan& plan) {
           }
         }
         json.end_array();
+        json.key("unit_changes");
+        json.begin_array();
+        for (const auto& change : plan.units) {
+          json.begin_object();
+          json.key("action");
+          json.string(to_string(change.action));
+          json.key("unit");
+          json.string(change.name);
+          json.key("role");
+          json.string(to_string(change.role));
+          json.key("owner");
+          json.string(change.owner);
+          json.key("global");
+          json.boolean(change.global);
+          json.key("reason");
+          json.string(change.reason);
+          json.string_or_null("diff", change.diff);
+          json.end_object();
+        }
+        json.end_array();
         json.end_object();
       });
+  auto format = printer.options().format;
+  if (format != OutputFormat::table && format != OutputFormat::wide) {
+    return;
+  }
+  for (const auto& change : plan.units) {
+    if (!change.diff.empty()) {
+      printer.print_text("\n" + safe_lines(change.diff));
+    }
+  }
 }
 
 const std::vector<Column>& app_status_columns() {
@@ -108,7 +172,29 @@ const std::vector<Column>& instance_status_columns() {
   return columns;
 }
 
-void print_status(Printer& printer, const std::vector<cluster::AppStatus>& apps, bool instances) {
+void print_status(Printer& printer, const std::vector<cluster::AppStatus>& apps, bool instances,
+                  const std::vector<cluster::UnitStatus>& units) {
+  auto unit_rows = [&](Table& table) {
+    for (const auto& row : units) {
+      const auto& u = row.unit;
+      std::string current = row.current ? "yes" : "no";
+      if (!instances) {
+        table.add_row({u.name, row.in_file ? (u.global ? "global" : "1") : "-",
+                       std::to_string(row.running), row.current ? "1" : "0", "-", "-",
+                       unit_state(row)});
+        continue;
+      }
+      if (u.placements.empty()) {
+        table.add_row({u.name, std::string(scheduler::to_string(u.state)), "-", "-", "-", current,
+                       "-", or_dash(u.detail), u.name});
+      }
+      for (const auto& place : u.placements) {
+        table.add_row({u.name, std::string(scheduler::to_string(place.state)),
+                       or_dash(place.machine.substr(0, 8)), "-", "-", current, "-",
+                       or_dash(place.detail), u.name});
+      }
+    }
+  };
   printer.print(
       [&](Table& table) {
         for (const auto& app : apps) {
@@ -128,6 +214,7 @@ void print_status(Printer& printer, const std::vector<cluster::AppStatus>& apps,
                            or_dash(i.id.substr(0, 12))});
           }
         }
+        unit_rows(table);
       },
       [&](JsonWriter& json) {
         json.begin_object();
@@ -169,6 +256,45 @@ void print_status(Printer& printer, const std::vector<cluster::AppStatus>& apps,
             json.boolean(row.current);
             json.string_or_null("image", i.image);
             json.string_or_null("id", i.id);
+            json.end_object();
+          }
+          json.end_array();
+          json.end_object();
+        }
+        json.end_array();
+        json.key("units");
+        json.begin_array();
+        for (const auto& row : units) {
+          const auto& u = row.unit;
+          json.begin_object();
+          json.key("unit");
+          json.string(u.name);
+          json.key("role");
+          json.string(to_string(row.role));
+          json.key("owner");
+          json.string(u.owner);
+          json.key("global");
+          json.boolean(u.global);
+          json.key("in_file");
+          json.boolean(row.in_file);
+          json.key("exists");
+          json.boolean(row.exists);
+          json.key("current");
+          json.boolean(row.current);
+          json.key("settled");
+          json.boolean(row.settled());
+          json.key("state");
+          json.string(row.exists ? scheduler::to_string(u.state) : "absent");
+          json.string_or_null("detail", u.detail);
+          json.key("machines");
+          json.begin_array();
+          for (const auto& place : u.placements) {
+            json.begin_object();
+            json.key("machine");
+            json.string(place.machine);
+            json.key("state");
+            json.string(scheduler::to_string(place.state));
+            json.string_or_null("detail", place.detail);
             json.end_object();
           }
           json.end_array();

@@ -54,6 +54,71 @@ public:
     }
   }
 
+  void say_unit(const std::string& unit, const std::string& what) const {
+    if (m_options.unit_progress) {
+      m_options.unit_progress(unit, what);
+    }
+  }
+
+  /// Submits the units of `changes` and waits until each runs wherever it should.
+  void put_units(const std::vector<const UnitChange*>& changes) {
+    for (const UnitChange* change : changes) {
+      check_stop();
+      say_unit(change->name, change->action == Action::replace ? "replacing" : "submitting");
+      m_scheduler.put_unit({change->name, change->text});
+      result.units_changed++;
+    }
+    std::set<std::string> pending;
+    for (const UnitChange* change : changes) {
+      pending.insert(change->name);
+    }
+    const auto deadline = Clock::now() + m_options.timeout;
+    while (!pending.empty()) {
+      check_stop();
+      for (const scheduler::UnitInfo& unit : m_scheduler.list_units()) {
+        if (pending.count(unit.name) == 0) {
+          continue;
+        }
+        if (unit.state == scheduler::State::failed) {
+          throw Error(ErrorKind::failed,
+                      fmt::format("{} failed ({}): nothing after it was started",
+                                  herald::quoted(unit.name), escape_control(unit.detail)));
+        }
+        if (unit.state == scheduler::State::running) {
+          say_unit(unit.name, escape_control(unit.detail));
+          pending.erase(unit.name);
+        }
+      }
+      if (pending.empty()) {
+        break;
+      }
+      if (Clock::now() >= deadline) {
+        std::string late = *pending.begin();
+        std::string where = "it does not exist";
+        for (const scheduler::UnitInfo& unit : m_scheduler.list_units()) {
+          if (unit.name == late) {
+            where = fmt::format("{}: {}", to_string(unit.state), escape_control(unit.detail));
+          }
+        }
+        throw Error(ErrorKind::failed,
+                    fmt::format("{} was not running within {} ({}): nothing after it was started",
+                                herald::quoted(late), format_duration(m_options.timeout), where));
+      }
+      pause(m_options.poll);
+    }
+  }
+
+  /// Removes the units of `changes`.
+  void remove_units(const std::vector<const UnitChange*>& changes) {
+    for (const UnitChange* change : changes) {
+      check_stop();
+      if (m_scheduler.remove_unit(change->name)) {
+        say_unit(change->name, "removed");
+      }
+      result.units_removed++;
+    }
+  }
+
   /// Starts `instance` of `app` from the file's spec.
   void start(const AppSpec& app, const std::string& instance) {
     check_stop();
@@ -336,6 +401,19 @@ ApplyResult apply(const ClusterSpec& cluster, const Plan& plan, scheduler::Sched
                   RouteView& routes, const ApplyOptions& options) {
   Rollout rollout(cluster, scheduler, routes, options);
 
+  // 0. The units beside the instances: extra units, then routers.
+  auto units_of = [&](UnitRole role, bool removals) {
+    std::vector<const UnitChange*> out;
+    for (const UnitChange& change : plan.units) {
+      if (change.role == role && (change.action == Action::remove) == removals) {
+        out.push_back(&change);
+      }
+    }
+    return out;
+  };
+  rollout.put_units(units_of(UnitRole::extra, false));
+  rollout.put_units(units_of(UnitRole::router, false));
+
   // 1. Capacity: what is missing or stopped, all at once.
   std::vector<InstanceName> made;
   for (const AppPlan& app : plan.apps) {
@@ -371,6 +449,10 @@ ApplyResult apply(const ClusterSpec& cluster, const Plan& plan, scheduler::Sched
       rollout.result.removed += static_cast<int>(gone.size());
     }
   }
+
+  // 4. The units the file no longer has: routers, then extra units.
+  rollout.remove_units(units_of(UnitRole::router, true));
+  rollout.remove_units(units_of(UnitRole::extra, true));
   return rollout.result;
 }
 

@@ -63,6 +63,9 @@ struct ApplyOptions {
   /// Each step, as it happens: (instance, what): "starting web:v2", "running", "routable at
   /// 127.0.0.1:32768", "withdrawn", "draining 5s", "stopped", "removed".
   std::function<void(const InstanceName&, const std::string&)> progress;
+  /// The same for the units beside the instances (unit name, what): "submitting",
+  /// "running on 3 machine(s)", "removed".
+  std::function<void(const std::string&, const std::string&)> unit_progress;
   /// Stops the rollout between steps (Error(cancelled)); what is done stays done.
   const StopToken* stop = nullptr;
 };
@@ -73,16 +76,23 @@ struct ApplyResult {
   int started = 0;
   int replaced = 0;
   int removed = 0;
+  int units_changed = 0; ///< units created, started or replaced
+  int units_removed = 0;
 };
 
 /// Applies `plan` (from make_plan() of `cluster`) through `scheduler`, watching `routes`:
+/// 0. the units beside the instances (plan.units): extra units first (an image registry the
+///    instances pull from), then the routers (a router without instances is harmless and routes
+///    the new instances as soon as they register); each submitted, then waited for until it
+///    runs wherever it should;
 /// 1. starts and creates: all at once, then waits until each is routable;
 /// 2. replaces, per app in steps of max_surge + max_unavailable old instances: the
 ///    max_unavailable part is withdrawn, drained, stopped and made again under its number; the
 ///    max_surge part gets new instances under free numbers; when the step's new instances are
 ///    routable (and stayed so for min_ready), the old ones left are withdrawn, drained (the
 ///    app's drain time, once per step), stopped and removed;
-/// 3. removes: withdrawn, drained, stopped, removed.
+/// 3. removes: withdrawn, drained, stopped, removed; then the units the file no longer has
+///    (routers before extra units).
 /// A new instance that fails or is not routable within the timeout is Error(failed) naming it,
 /// its state and its last log lines, withdrawn and stopped (not removed: its logs stay); the
 /// instances it would have replaced still serve.

@@ -162,8 +162,13 @@ std::vector<const Change*> AppPlan::of(Action action) const {
 }
 
 bool Plan::empty() const {
-  return std::all_of(apps.begin(), apps.end(),
-                     [](const AppPlan& app) { return app.changes.empty(); });
+  return units.empty() && std::all_of(apps.begin(), apps.end(),
+                                      [](const AppPlan& app) { return app.changes.empty(); });
+}
+
+int Plan::count_units(Action action) const {
+  return static_cast<int>(std::count_if(units.begin(), units.end(),
+                                        [&](const UnitChange& c) { return c.action == action; }));
 }
 
 int Plan::count(Action action) const {
@@ -179,6 +184,11 @@ std::string Plan::summary() const {
   for (Action action : {Action::create, Action::start, Action::replace, Action::remove}) {
     if (int n = count(action); n > 0) {
       parts.push_back(fmt::format("{} to {}", n, to_string(action)));
+    }
+  }
+  for (Action action : {Action::create, Action::start, Action::replace, Action::remove}) {
+    if (int n = count_units(action); n > 0) {
+      parts.push_back(fmt::format("{} unit{} to {}", n, n == 1 ? "" : "s", to_string(action)));
     }
   }
   return parts.empty() ? "no changes" : fmt::format("{}", fmt::join(parts, ", "));

@@ -39,6 +39,30 @@ struct Change {
   std::string image_after;  ///< create, start, replace: the image the file names
 };
 
+/// What a unit of the cluster is for.
+enum class UnitRole {
+  extra, ///< an entry of `units:`
+  router ///< a router's unit or its render unit
+};
+
+/// "unit", "router".
+std::string_view to_string(UnitRole role);
+
+/// One change of a unit.
+struct UnitChange {
+  Action action = Action::create; ///< create, start, replace or remove
+  std::string name;
+  std::string owner;
+  UnitRole role = UnitRole::extra;
+  bool global = false;
+  /// "router herald-router, global", "unit changed", "stopped", "not in cluster.yaml".
+  std::string reason;
+  /// A unified diff of the unit file the scheduler has (canonical, "/dev/null" for none) to the
+  /// one that would be submitted ("/dev/null" for a removal); "" for start.
+  std::string diff;
+  std::string text; ///< create, start, replace: the unit file to submit
+};
+
 /// The plan of one app.
 struct AppPlan {
   std::string app;
@@ -53,15 +77,20 @@ struct AppPlan {
   std::vector<const Change*> of(Action action) const;
 };
 
-/// The whole plan: the file's apps in file order, then apps that run but are not in the file.
+/// The whole plan: the file's apps in file order, then apps that run but are not in the file;
+/// and the changes of the units beside them (routers, extra units: cluster/units.hpp).
 struct Plan {
   std::vector<AppPlan> apps;
+  std::vector<UnitChange> units;
 
   /// True when nothing would change.
   bool empty() const;
-  /// How many changes of `action` there are.
+  /// How many instance changes of `action` there are.
   int count(Action action) const;
-  /// "2 to create, 3 to replace, 1 to remove" (only the actions present); "no changes".
+  /// How many unit changes of `action` there are.
+  int count_units(Action action) const;
+  /// "2 to create, 3 to replace, 1 to remove" (only the actions present), then the units' as
+  /// "1 unit to create"; "no changes".
   std::string summary() const;
 };
 

@@ -42,17 +42,23 @@ std::unique_ptr<Scheduler> make_docker_scheduler(const Options& options) {
       herald::docker::Client(herald::docker::resolve_connection(env), client_options));
 }
 
-std::unique_ptr<Scheduler> make_fleet_scheduler(const Options& options) {
-  auto connection = std::make_unique<herald::fleet::Connection>(options.fleet, options.stop);
-  units::UnitTemplates templates = options.unit_templates_dir.empty()
-                                       ? units::UnitTemplates()
-                                       : units::UnitTemplates(options.unit_templates_dir);
+units::UnitTemplates unit_templates(const Options& options) {
+  return options.unit_templates_dir.empty() ? units::UnitTemplates()
+                                            : units::UnitTemplates(options.unit_templates_dir);
+}
+
+units::HostPaths host_paths(const Options& options) {
   units::HostPaths paths = units::HostPaths::installed();
   if (!options.herald_path.empty()) {
     paths.herald = options.herald_path;
   }
-  return std::make_unique<fleet::FleetScheduler>(std::move(connection), std::move(templates),
-                                                 std::move(paths));
+  return paths;
+}
+
+std::unique_ptr<Scheduler> make_fleet_scheduler(const Options& options) {
+  auto connection = std::make_unique<herald::fleet::Connection>(options.fleet, options.stop);
+  return std::make_unique<fleet::FleetScheduler>(std::move(connection), unit_templates(options),
+                                                 host_paths(options));
 }
 
 std::vector<std::string> backend_names() {

@@ -129,6 +129,17 @@ Instance Scheduler::wait(const InstanceName& name, State state, std::chrono::mil
   }
 }
 
+void Scheduler::put_unit(const UnitSpec& unit) {
+  throw Error(ErrorKind::usage, fmt::format("the {} scheduler runs no units such as {}: {} runs "
+                                            "containers only",
+                                            backend(), herald::quoted(unit.name), describe()));
+}
+
+bool Scheduler::remove_unit(const std::string& name) {
+  throw Error(ErrorKind::usage, fmt::format("the {} scheduler runs no units such as {}", backend(),
+                                            herald::quoted(name)));
+}
+
 void validate(const InstanceSpec& spec) {
   if (spec.app.empty()) {
     throw Error(ErrorKind::usage, "instance: the app name is empty");

@@ -12,6 +12,8 @@
 #include "herald/core/name.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/fleet/connection.hpp"
+#include "herald/units/generate.hpp"
+#include "herald/units/unit_templates.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -143,6 +145,41 @@ struct Machine {
   std::map<std::string, std::string> metadata; ///< fleet machine metadata
 };
 
+/// A unit herald runs beside the instances (a router, its render unit, an extra unit of the
+/// cluster file): its name and its unit file as it should run. The text carries the [Unit] line
+/// `X-Herald-Cluster-Unit=` (k_cluster_unit_key) that makes it herald's.
+struct UnitSpec {
+  std::string name; ///< "herald-router.service"
+  std::string text; ///< the unit file
+};
+
+/// The [Unit] key that marks a unit herald made for a cluster file, with what it is made for:
+/// "router NAME" (the router and its render unit), "unit" (an extra unit).
+inline constexpr const char* k_cluster_unit_key = "X-Herald-Cluster-Unit";
+
+/// Where one unit runs: one entry a machine (a global unit has one on each machine it runs on).
+struct UnitPlacement {
+  std::string machine;
+  State state = State::unknown;
+  std::string detail; ///< "active/running"
+};
+
+/// A unit herald made for a cluster file, as list_units() reports it.
+struct UnitInfo {
+  std::string name;
+  /// The unit file as the scheduler has it, in its canonical form (fleet: the options as fleet
+  /// stores them, serialized as fleet hashes them: comments and continuations are gone).
+  std::string text;
+  std::string owner;   ///< the value of X-Herald-Cluster-Unit
+  bool global = false; ///< one on every machine that matches its metadata
+  /// Overall: running when it runs wherever it should (a global unit: on every machine that
+  /// reports it, and at least one), failed when one place failed, else the state of the first
+  /// place that is not running (pending when it has no machine).
+  State state = State::unknown;
+  std::string detail;
+  std::vector<UnitPlacement> placements; ///< sorted by machine
+};
+
 /// The operations every backend offers. Errors are herald::Error: unavailable (the engine or
 /// fleet cannot be reached, exit 69), temporary (retry), not_found (no such instance), config
 /// (bad settings), usage (an invalid InstanceSpec, named field by field), failed (the scheduler
@@ -204,6 +241,23 @@ public:
   /// The machines instances can run on: fleet's machines; the docker backend's one engine.
   virtual std::vector<Machine> machines() = 0;
 
+  // --- units beside the instances (routers, extra units); fleet only -------------------------
+
+  /// True when the backend runs plain units (fleet); the docker backend runs containers only.
+  virtual bool runs_units() const { return false; }
+  /// The units herald made for a cluster file (those carrying X-Herald-Cluster-Unit), sorted by
+  /// name; empty where runs_units() is false.
+  virtual std::vector<UnitInfo> list_units() { return {}; }
+  /// Submits the unit and makes it run: a new one is created, one with other content replaced
+  /// (fleet stops it, rewrites it and starts it again wherever it runs), one with the same
+  /// content only started when it does not run. Error(usage) where runs_units() is false, or for
+  /// a unit file the backend refuses, naming it; Error(failed) when a unit of that name exists
+  /// and was not made by herald (it is never overwritten).
+  virtual void put_unit(const UnitSpec& unit);
+  /// Removes a unit herald made (stopped by the scheduler first). False when it did not exist;
+  /// Error(failed) when it exists and was not made by herald.
+  virtual bool remove_unit(const std::string& name);
+
 protected:
   /// How often the default wait() looks.
   virtual std::chrono::milliseconds poll_interval() const { return std::chrono::milliseconds(250); }
@@ -229,6 +283,13 @@ struct Options {
 /// known ones (with "did you mean"); the engine or fleet is not contacted before the first call
 /// (fleet's ssh tunnel, when asked for, is brought up here).
 std::unique_ptr<Scheduler> open(const Options& options);
+
+/// The unit templates a fleet scheduler opened with `options` renders (the built-in ones,
+/// overridden file by file from options.unit_templates_dir), for units made beside it.
+units::UnitTemplates unit_templates(const Options& options);
+
+/// Where the units a fleet scheduler opened with `options` find herald and its data.
+units::HostPaths host_paths(const Options& options);
 
 /// Names of the backends open() knows, in order.
 std::vector<std::string> backend_names();

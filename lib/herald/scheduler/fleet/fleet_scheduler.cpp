@@ -356,4 +356,136 @@ std::vector<Machine> FleetScheduler::machines() {
   return out;
 }
 
+UnitInfo unit_info_of(const hf::Unit& unit, const std::vector<hf::UnitState>& states,
+                      const std::vector<hf::Machine>& machines,
+                      const std::vector<hf::Unit>& units) {
+  UnitInfo out;
+  out.name = unit.name;
+  out.text = hf::serialize_unit_file(hf::normalize_options(unit.options));
+  out.owner = unit_value(unit.options, k_cluster_unit_key);
+  auto global = hf::option_values(unit.options, "X-Fleet", "Global");
+  out.global = !global.empty() && (global.back() == "true" || global.back() == "True");
+  // A machine still running the unit file it had before a replacement is not running this one.
+  const std::string hash = hf::unit_hash(unit.options);
+  auto outdated = [&](const std::string& machine) {
+    return std::any_of(states.begin(), states.end(), [&](const hf::UnitState& state) {
+      return state.name == unit.name && state.machine_id == machine && state.hash != hash;
+    });
+  };
+  if (!out.global) {
+    // One place, as an instance has it.
+    Instance seen = instance_of(unit, states, machines, units);
+    out.state = seen.state;
+    out.detail = seen.detail;
+    if (out.state == State::running && outdated(seen.machine)) {
+      out.state = State::starting;
+      out.detail = "being replaced: " + seen.detail + " is the previous unit file";
+    }
+    if (!seen.machine.empty()) {
+      out.placements.push_back({seen.machine, out.state, out.detail});
+    }
+    return out;
+  }
+  for (const auto& state : states) {
+    if (state.name == unit.name) {
+      auto [placed, detail] = from_systemd(state, unit.desired_state);
+      if (placed == State::running && state.hash != hash) {
+        placed = State::starting;
+        detail = "being replaced: " + detail + " is the previous unit file";
+      }
+      out.placements.push_back({state.machine_id, placed, detail});
+    }
+  }
+  std::sort(out.placements.begin(), out.placements.end(),
+            [](const auto& a, const auto& b) { return a.machine < b.machine; });
+  if (unit.desired_state == hf::DesiredState::inactive) {
+    out.state = State::stopped;
+    out.detail = "inactive (submitted, not loaded)";
+    return out;
+  }
+  if (out.placements.empty()) {
+    out.state = unit.desired_state == hf::DesiredState::launched ? State::pending : State::stopped;
+    out.detail = "on no machine yet";
+    return out;
+  }
+  std::size_t running = 0;
+  out.state = State::running;
+  for (const auto& place : out.placements) {
+    if (place.state == State::running) {
+      ++running;
+    } else if (out.state == State::running || place.state == State::failed) {
+      out.state = place.state;
+      out.detail = place.machine.substr(0, 8) + ": " + place.detail;
+    }
+  }
+  if (out.state == State::running) {
+    out.detail = fmt::format("running on {} machine(s)", running);
+  }
+  return out;
+}
+
+std::vector<UnitInfo> FleetScheduler::list_units() {
+  std::vector<hf::Unit> units = m_client.list_units();
+  std::vector<hf::UnitState> states = m_client.list_states();
+  std::vector<hf::Machine> machines = m_client.list_machines();
+  std::vector<UnitInfo> out;
+  for (const auto& unit : units) {
+    if (!unit_value(unit.options, k_cluster_unit_key).empty()) {
+      out.push_back(unit_info_of(unit, states, machines, units));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+void FleetScheduler::put_unit(const UnitSpec& unit) {
+  if (auto problem = hf::unit_name_problem(unit.name)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid unit name {}: {}", herald::quoted(unit.name), *problem));
+  }
+  std::vector<hf::UnitOption> options =
+      units::to_fleet_options(units::UnitFile::parse(unit.text, unit.name));
+  if (unit_value(options, k_cluster_unit_key).empty()) {
+    throw Error(ErrorKind::internal, fmt::format("{} carries no {}= line: herald would not know it "
+                                                 "as its own",
+                                                 herald::quoted(unit.name), k_cluster_unit_key));
+  }
+  auto have = m_client.get_unit(unit.name);
+  if (have && unit_value(have->options, k_cluster_unit_key).empty()) {
+    throw Error(ErrorKind::failed,
+                fmt::format("{} on {} was not made by herald (it has no {}=): herald leaves it "
+                            "alone; destroy it with 'herald unit destroy' or rename the unit in "
+                            "the cluster file",
+                            herald::quoted(unit.name), describe(), k_cluster_unit_key));
+  }
+  bool same = have && hf::normalize_options(have->options) == hf::normalize_options(options);
+  if (same && have->desired_state == hf::DesiredState::launched) {
+    return;
+  }
+  try {
+    m_client.put_unit(unit.name,
+                      {same ? std::nullopt : std::optional(options), hf::DesiredState::launched});
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::data) {
+      throw;
+    }
+    throw Error(ErrorKind::failed,
+                fmt::format("fleet refused {}: {}", herald::quoted(unit.name), e.what()));
+  }
+}
+
+bool FleetScheduler::remove_unit(const std::string& name) {
+  auto unit = m_client.get_unit(name);
+  if (!unit) {
+    return false;
+  }
+  if (unit_value(unit->options, k_cluster_unit_key).empty()) {
+    throw Error(ErrorKind::failed,
+                fmt::format("{} on {} was not made by herald (it has no {}=): herald leaves it "
+                            "alone",
+                            herald::quoted(name), describe(), k_cluster_unit_key));
+  }
+  return m_client.delete_unit(name);
+}
+
 } // namespace herald::scheduler::fleet

@@ -20,6 +20,11 @@
 // inactive -> starting while launched (systemd has not picked it up) and stopped otherwise; a
 // launched unit no machine reports is starting when scheduled and pending (with fleet's reason)
 // when not. fleet's API carries no journal: logs() is empty (`fleetctl journal` reads it).
+//
+// Units beside the instances (routers, extra units) are plain fleet units carrying the [Unit]
+// line X-Herald-Cluster-Unit=; put_unit() PUTs their options launched (fleet replaces a unit
+// whose options differ, on every machine of a Global one), list_units() reports them with a
+// state per machine from /state.
 
 #include "herald/fleet/client.hpp"
 #include "herald/fleet/connection.hpp"
@@ -56,6 +61,12 @@ Instance instance_of(const herald::fleet::Unit& unit,
                      const std::vector<herald::fleet::Machine>& machines,
                      const std::vector<herald::fleet::Unit>& units);
 
+/// The UnitInfo fleet's view of `unit` describes (see the header comment).
+UnitInfo unit_info_of(const herald::fleet::Unit& unit,
+                      const std::vector<herald::fleet::UnitState>& states,
+                      const std::vector<herald::fleet::Machine>& machines,
+                      const std::vector<herald::fleet::Unit>& units);
+
 /// A Scheduler over a fleet cluster through herald's fleet client.
 class FleetScheduler final : public Scheduler {
 public:
@@ -73,6 +84,11 @@ public:
   bool withdraw(const InstanceName& name) override;
   std::vector<std::string> logs(const InstanceName& name, std::size_t lines) override;
   std::vector<Machine> machines() override;
+
+  bool runs_units() const override { return true; }
+  std::vector<UnitInfo> list_units() override;
+  void put_unit(const UnitSpec& unit) override;
+  bool remove_unit(const std::string& name) override;
 
 private:
   herald::fleet::Unit existing(const InstanceName& name);
