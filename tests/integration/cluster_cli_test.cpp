@@ -16,7 +16,8 @@ using namespace herald::test;
 using namespace std::chrono_literals;
 
 // `herald cluster` as an operator runs it: routers and extra units on fleet (the fleet double,
-// a real etcd, FleetSidekicks writing what the sidekicks would).
+// a real etcd, FleetSidekicks writing what the sidekicks would), and the docker scheduler's word
+// on routers.
 
 TEST_SUITE_BEGIN("cluster");
 
@@ -34,6 +35,14 @@ RunResult herald_cluster(std::vector<std::string> args, std::chrono::millisecond
   std::vector<std::string> argv{herald_bin(), "cluster"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, clean_env(), timeout);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
 }
 
 std::string fleet_file(const std::string& endpoint, const std::string& registry,
@@ -108,6 +117,29 @@ TEST_CASE("cluster plan, up, status and down on fleet run the routers and extra 
   CHECK(fleet.get("/fleet/v1/units/herald-router.service").status == 404);
   CHECK(fleet.get("/fleet/v1/units/herald-router-render.service").status == 404);
   CHECK(sidekicks.errors().empty());
+}
+
+TEST_CASE("cluster plan on docker says once that routers are not the docker scheduler's to run, "
+          "and how to run one") {
+  TempDir dir;
+  std::string file = dir.write(
+      "cluster.yaml", "scheduler: {kind: docker, endpoint: \"unix://" + dir.file("no.sock") +
+                          "\"}\nrouters:\n  - {kind: nginx-path}\n"
+                          "apps:\n  - {name: web, image: \"web:v1\", port: 80}\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"plan", "-f", file},
+        std::vector<std::string>{"up", "--dry-run", "-f", file}}) {
+    RunResult result = herald_cluster(args);
+    CHECK_MESSAGE(count_of(result.err, "runs no routers") == 1, result.err);
+    CHECK(
+        result.err.find("the docker scheduler runs no routers, so router \"herald-router\" of ") !=
+        std::string::npos);
+    CHECK(result.err.find("'herald unit gen router --template nginx-path --name herald-router'") !=
+          std::string::npos);
+    CHECK(result.err.find("herald render --watch") != std::string::npos);
+    // Then the plan goes on to the engine, which this test does not have.
+    CHECK(result.status == 69);
+  }
 }
 
 TEST_SUITE_END();

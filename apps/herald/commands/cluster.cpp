@@ -97,6 +97,25 @@ std::vector<cluster::ClusterUnit> wanted_units(const cluster::ClusterSpec& spec)
                                 scheduler::host_paths(options));
 }
 
+/// On a scheduler that runs no units (docker), says once that the file's routers are not its to
+/// run, and how to run them; nothing fails for it.
+void note_routers(const cluster::ClusterSpec& spec, const scheduler::Scheduler& sched,
+                  const ClusterFlags& flags) {
+  if (sched.runs_units() || spec.routers.empty()) {
+    return;
+  }
+  const cluster::RouterSpec& router = spec.routers.front();
+  spdlog::warn("the {} scheduler runs no routers, so {} is left to you: on that host, run "
+               "'herald unit gen router --template {} --name {}' and start the units with "
+               "systemd, or run 'herald render --watch' with the bundled {} template (see "
+               "herald-cluster(1), ROUTERS AND UNITS)",
+               sched.backend(),
+               spec.routers.size() == 1
+                   ? "router " + herald::quoted(router.name) + " of " + flags.file
+                   : fmt::format("the {} routers of {}", spec.routers.size(), flags.file),
+               cluster::to_string(router.kind), router.name, cluster::to_string(router.kind));
+}
+
 /// Adds the unit changes to `plan` when the scheduler runs units and the whole file is applied
 /// (not only some apps).
 void add_unit_changes(cluster::Plan& plan, const cluster::ClusterSpec& spec,
@@ -121,6 +140,7 @@ int run_plan(const ClusterFlags& flags) {
   StopToken stop;
   install_stop_signals(stop);
   auto sched = scheduler::open(scheduler_options(&spec, &stop));
+  note_routers(spec, *sched, flags);
   cluster::Plan plan = cluster::make_plan(spec, sched->list(), plan_options(flags));
   add_unit_changes(plan, spec, *sched, flags);
   print_plan(printer, plan);
@@ -166,6 +186,7 @@ int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   Session session;
   open_session(session, flags, global, false);
   const cluster::ClusterSpec& spec = *session.spec;
+  note_routers(spec, *session.scheduler, flags);
   cluster::Plan plan = cluster::make_plan(spec, session.scheduler->list(), plan_options(flags));
   add_unit_changes(plan, spec, *session.scheduler, flags);
   if (plan.empty()) {
@@ -317,8 +338,9 @@ Exit codes: 0 nothing would change, 2 changes are pending (as terraform plan
 YAML, 69 the scheduler is unreachable, 78 the file is no valid cluster. See herald-cluster(1).)";
 
 constexpr const char* k_up_footer =
-    R"(Applies the plan. On fleet, extra units first, then routers, each waited for until it runs.
-Then missing instances are created and started, then instances made from
+    R"(Applies the plan. On fleet, extra units first, then routers, each waited for until it runs;
+the docker scheduler runs no routers and says how to run them. Then missing instances are
+created and started, then instances made from
 another spec are replaced rolling (per app's update policy: max_surge new ones first, each
 running AND routable before an old one is withdrawn, drained and stopped), then what the file
 no longer wants is withdrawn, drained, stopped and removed, then the units it no longer
