@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -268,17 +269,26 @@ namespace {
 struct RegistratorRun {
   std::string prefix = "/services/" + unique("reg");
   std::string node = unique("node");
+  std::vector<std::string> timing = {"--ttl", "60s"};
 
   std::vector<std::string> argv(const EtcdServer& etcd, std::vector<std::string> extra = {}) const {
-    std::vector<std::string> out{
-        herald_bin(), "--registry", etcd.v3_url(), "announce", "--docker-events",
-        "--prefix",   prefix,       "--node",      node,       "--ttl",
-        "60s"};
+    return argv(etcd.v3_url(), std::move(extra));
+  }
+  std::vector<std::string> argv(const std::string& registry,
+                                std::vector<std::string> extra = {}) const {
+    std::vector<std::string> out{herald_bin(), "--registry",      registry,
+                                 "announce",   "--docker-events", "--prefix",
+                                 prefix,       "--node",          node};
+    out.insert(out.end(), timing.begin(), timing.end());
     out.insert(out.end(), extra.begin(), extra.end());
     return out;
   }
   std::string key(const std::string& service, const std::string& container) const {
     return prefix + "/" + service + "/" + service + "@" + node + ":" + container + ":8080";
+  }
+  /// Where it announces itself while it follows engine `engine_id`.
+  std::string presence_key(const std::string& engine_id) const {
+    return "/herald/registrators" + prefix + "/" + engine_id + "/" + node;
   }
 };
 
@@ -444,6 +454,77 @@ TEST_CASE("announce --docker-events follows a Docker daemon restart mid-stream")
   INFO(herald.err());
   herald.signal(SIGTERM);
   CHECK(herald.wait(15s) == 0);
+}
+
+TEST_CASE("announce --docker-events announces itself within 1 s, naming its engine, and is gone "
+          "on SIGTERM") {
+  Dockerd dockerd;
+  EtcdServer etcd;
+  TempDir dir;
+  RegistratorRun reg;
+  std::string engine = dockerd.docker({"info", "--format", "{{.ID}}"});
+  std::string key = reg.presence_key(engine);
+  Process herald(reg.argv(etcd), herald_env(dir, dockerd));
+  auto seen = time_until([&] { return etcd.get3(key).has_value(); }, 10s);
+  INFO(herald.err());
+  REQUIRE(seen.has_value());
+  MESSAGE("presence written " << seen->count() << " ms after the registrator started");
+  CHECK(*seen < 1000ms);
+
+  auto value = nlohmann::json::parse(etcd.get3(key).value_or("null"), nullptr, false);
+  REQUIRE(value.is_object());
+  CHECK(value["engine_id"] == engine);
+  CHECK(value["engine_name"] == dockerd.docker({"info", "--format", "{{.Name}}"}));
+  CHECK(value["node"] == reg.node);
+  CHECK(value["prefix"] == reg.prefix);
+  CHECK(value["pid"] == herald.pid());
+  CHECK_FALSE(value["version"].get<std::string>().empty());
+  auto ttl = etcd.ttl3(key);
+  REQUIRE(ttl.has_value());
+  CHECK(*ttl > 0);
+  CHECK(*ttl <= 60);
+  // It is no instance: neither under its prefix nor from the top.
+  for (const std::string& prefix : {reg.prefix, std::string("/")}) {
+    RunResult ls = run({herald_bin(), "--registry", etcd.v3_url(), "route", "ls", "--all",
+                        "--prefix", prefix, "-o", "json"},
+                       herald_env(dir, dockerd));
+    CHECK_MESSAGE(ls.status == 0, ls.err);
+    CHECK_MESSAGE(ls.out.find("registrator") == std::string::npos, ls.out);
+    CHECK_MESSAGE(ls.out.find(reg.node) == std::string::npos, ls.out);
+  }
+
+  herald.signal(SIGTERM);
+  CHECK(herald.wait(15s) == 0);
+  CHECK_FALSE(etcd.get3(key).has_value());
+}
+
+TEST_CASE("announce --docker-events writes its presence again after etcd restarts, on v3 and v2") {
+  Dockerd dockerd;
+  EtcdServer etcd;
+  TempDir dir;
+  std::string engine = dockerd.docker({"info", "--format", "{{.ID}}"});
+  for (bool v3 : {true, false}) {
+    CAPTURE(v3);
+    RegistratorRun reg;
+    reg.timing = {"--ttl", "3s", "--refresh", "1s"};
+    std::string key = reg.presence_key(engine);
+    auto present = [&] { return (v3 ? etcd.get3(key) : etcd.get2(key)).has_value(); };
+    Process herald(reg.argv(v3 ? etcd.v3_url() : etcd.v2_url()), herald_env(dir, dockerd));
+    REQUIRE(eventually(present, 10s));
+    etcd.stop();
+    sleep_ms(4000); // longer than the TTL: the key cannot simply survive on the server
+    CHECK(herald.running());
+    etcd.start();
+    // One refresh period (the retry backoff is capped by it) plus room for a busy machine.
+    CHECK(eventually(present, 3s));
+    // It stays: kept alive after the outage, not written once.
+    sleep_ms(3500);
+    CHECK(present());
+    herald.signal(SIGTERM);
+    CHECK(herald.wait(15s) == 0);
+    CHECK_FALSE(present());
+    INFO(herald.err());
+  }
 }
 
 TEST_SUITE_END();

@@ -6,6 +6,7 @@
 
 using namespace herald;
 using namespace herald::registry;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -79,6 +80,43 @@ TEST_CASE("instance_key builds PREFIX/APP/APP@INSTANCE and ignores a trailing sl
   CHECK(instance_key("/services/web/", name) == "/services/web/web/web@1");
   CHECK(instance_key(k_default_prefix, InstanceName{"api", "10.0.0.5:3000"}) ==
         "/services/web/api/api@10.0.0.5:3000");
+}
+
+TEST_CASE("a registrator's presence key lies under herald's own root, outside the prefix") {
+  CHECK(registrator_key("/services/web", "5D3Y:JQ2V", "node-1") ==
+        "/herald/registrators/services/web/5D3Y:JQ2V/node-1");
+  CHECK(registrator_key("/services/web/", "5D3Y:JQ2V", "node-1") ==
+        "/herald/registrators/services/web/5D3Y:JQ2V/node-1");
+  CHECK_FALSE(key_in_dir(registrator_key("/services/web", "E", "n"), "/services/web"));
+  CHECK(key_in_dir(registrator_key("/services/web", "E", "n"), k_registrators_root));
+}
+
+TEST_CASE("no route listing takes a registrator's presence key for an instance") {
+  const std::string presence = registrator_key("/services/web", "5D3Y:JQ2V", "node-1");
+  KeyValue value = kv(presence, R"({"engine_id":"5D3Y:JQ2V","node":"node-1"})", 60s);
+  // Whatever a listing starts from, short of the directory of one engine's registrators.
+  for (const char* root : {"/", "/herald", "/herald/registrators", "/herald/registrators/services",
+                           "/services", "/services/web"}) {
+    CAPTURE(root);
+    CHECK_FALSE(instance_at(root, value).has_value());
+  }
+  Snapshot everything = snapshot_of({value, kv("/services/web/web/web@1", "10.0.0.5:3000"),
+                                     kv("/services/web/api/api@1", "10.0.0.6:3000")});
+  CHECK(names_of(instances_from_snapshot(everything, query_for("/services/web"))) ==
+        std::vector<std::string>{"api@1", "web@1"});
+  CHECK(instances_from_snapshot(everything, query_for("/")).empty());
+}
+
+TEST_CASE("an instance prefix may not hold or lie in the registrators' root") {
+  for (const char* prefix :
+       {"/", "/herald", "/herald/", "/herald/registrators", "/herald/registrators/services/web"}) {
+    CAPTURE(prefix);
+    CHECK(mixes_with_registrators(prefix));
+  }
+  for (const char* prefix : {"/services/web", "/heraldry", "/herald2/x", "/services/herald"}) {
+    CAPTURE(prefix);
+    CHECK_FALSE(mixes_with_registrators(prefix));
+  }
 }
 
 TEST_CASE("expand_key_template replaces app, instance and name") {

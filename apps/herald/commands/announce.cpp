@@ -10,6 +10,7 @@
 #include "herald/announce/sidekick.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
+#include "herald/core/strings.hpp"
 #include "herald/docker/client.hpp"
 #include "herald/registry/layout.hpp"
 
@@ -82,9 +83,7 @@ int run_registrator(const AnnounceOptions& opts, const cli::GlobalOptions& globa
   }
   announce::RegistratorOptions options;
   options.node = opts.node.empty() ? default_node_name() : opts.node;
-  // The node starts every instance ID (NODE:CONTAINER:PORT) and marks ownership, so it must be a
-  // valid instance name without ':'.
-  if (options.node.find(':') != std::string::npos || !is_valid_app_name(options.node)) {
+  if (node_name_problem(options.node)) {
     throw Error(ErrorKind::usage,
                 fmt::format("invalid node name '{}': use letters, digits, '-', '_' and '.' "
                             "(pass --node NAME)",
@@ -93,6 +92,13 @@ int run_registrator(const AnnounceOptions& opts, const cli::GlobalOptions& globa
   // resolve_key rejects a prefix without the leading '/' with the same message as announce's.
   announce::resolve_key(opts.key, InstanceName{"app", "instance"});
   options.prefix = opts.key.prefix;
+  if (registry::mixes_with_registrators(options.prefix)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("invalid --prefix {}: registrators announce themselves under {}, "
+                            "which no instance prefix may hold or lie in; use one such as {}",
+                            herald::quoted(options.prefix), registry::k_registrators_root,
+                            registry::k_default_prefix));
+  }
   options.format = registry::parse_value_format(opts.value_format);
   announce::check_tags(opts.tags);
   options.tags = opts.tags;

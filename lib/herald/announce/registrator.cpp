@@ -2,11 +2,13 @@
 
 #include "herald/announce/container_services.hpp"
 #include "herald/announce/registration.hpp"
+#include "herald/announce/registrator_presence.hpp"
 #include "herald/core/address.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/docker/events.hpp"
 #include "herald/docker/ports.hpp"
+#include "herald/version.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -15,6 +17,7 @@
 #include <mutex>
 #include <spdlog/spdlog.h>
 #include <thread>
+#include <unistd.h>
 
 namespace herald::announce {
 
@@ -37,6 +40,18 @@ bool same_registration(const registry::Registration& a, const registry::Registra
 std::string container_of(const registry::Registration& reg) {
   auto it = reg.meta.find(k_container_meta);
   return it == reg.meta.end() ? std::string("?") : short_id(it->second);
+}
+
+/// What this process says about itself in its presence key while it follows engine `info`.
+RegistratorPresence presence_of(const docker::SystemInfo& info, const RegistratorOptions& options) {
+  RegistratorPresence presence;
+  presence.engine_id = info.id;
+  presence.engine_name = info.name;
+  presence.node = options.node;
+  presence.prefix = std::string(registry::without_trailing_slashes(options.prefix));
+  presence.version = k_version;
+  presence.pid = ::getpid();
+  return presence;
 }
 
 } // namespace
@@ -325,6 +340,15 @@ void Registrator::run() {
   } joiner{events_stop, follower_thread};
 
   ContainerRegistrations registrations(m_registry, m_options);
+  // The key that shows `cluster up` a registrator follows this engine (registrator_presence.hpp).
+  PresenceKey presence(m_options.ttl);
+  bool announce_self = m_registry.instances_are_keys();
+  if (!announce_self) {
+    spdlog::warn("{} registers services, not keys: this registrator cannot announce itself, so "
+                 "'herald cluster up' cannot tell that it runs",
+                 m_registry.describe());
+  }
+  std::string presence_problem_seen;
   Backoff backoff(m_options.retry.capped_at(m_options.refresh));
   OutageLog outage("registry or Docker");
   // Plain time points with flags: g++ 12 warns falsely about std::optional<time_point> here.
@@ -373,6 +397,18 @@ void Registrator::run() {
         registrations.resync(running);
         spdlog::info("resynced with {} running container(s): {} registration(s) wanted",
                      running.size(), registrations.wanted().size());
+        if (announce_self) {
+          // Asked again at every resync: a daemon replaced in between is another engine.
+          RegistratorPresence self = presence_of(m_docker.info(), m_options);
+          if (auto problem = presence_problem(self)) {
+            if (*problem != presence_problem_seen) {
+              spdlog::warn("cannot announce this registrator: {}", escape_control(*problem));
+            }
+            presence_problem_seen = *problem;
+          } else {
+            presence.set(self);
+          }
+        }
         resync = false;
       }
       for (auto it = ids.begin(); it != ids.end();) {
@@ -385,8 +421,12 @@ void Registrator::run() {
         it = ids.erase(it);
       }
       registrations.sync();
-      if (Clock::now() >= next_refresh) {
+      bool refresh_due = Clock::now() >= next_refresh;
+      if (refresh_due) {
         registrations.refresh();
+      }
+      presence.keep(m_registry, refresh_due);
+      if (refresh_due) {
         next_refresh = Clock::now() + m_options.refresh;
       }
       backoff.reset();
@@ -422,6 +462,14 @@ void Registrator::run() {
     if (m_cleanup) {
       own = m_cleanup.open_after_stop();
       target = own.get();
+    }
+    // The presence goes first: from now on nothing follows the engine.
+    try {
+      presence.remove(*target);
+    } catch (const Error& e) {
+      spdlog::warn("could not remove this registrator's presence {}: {}; it expires within its "
+                   "TTL ({}s)",
+                   presence.key(), e.what(), m_options.ttl.count());
     }
     registrations.deregister_all(*target);
   } catch (const Error& e) {

@@ -102,8 +102,10 @@ private:
 /// `herald announce --docker-events`: registers every container of the node that asks for it
 /// (see container_services) and removes it when it stops, following the Docker events
 /// stream across daemon restarts (each reconnect resyncs). On start it resyncs: registers what
-/// runs, removes owned registrations whose container is gone. TTLs are refreshed every
-/// `refresh`; registry outages are ridden out with backoff; on stop everything is deregistered.
+/// runs, removes owned registrations whose container is gone. Beside them it keeps its own
+/// presence key (registrator_presence.hpp), naming the engine it follows (asked at every
+/// resync), so that `cluster up` can see it. TTLs are refreshed every `refresh`; registry
+/// outages are ridden out with backoff; on stop the presence and everything else are removed.
 class Registrator {
 public:
   /// `registry`, `docker` and `events` (a second client for the stream) and `stop` must outlive

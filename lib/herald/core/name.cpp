@@ -64,6 +64,16 @@ bool is_valid_app_name(std::string_view text) {
   return !name_part_problem(text).has_value();
 }
 
+std::optional<std::string> node_name_problem(std::string_view node) {
+  if (auto problem = name_part_problem(node)) {
+    return problem;
+  }
+  if (node.find(':') != std::string_view::npos) {
+    return "holds ':', which separates the parts of the instance IDs it starts";
+  }
+  return std::nullopt;
+}
+
 InstanceName parse_instance_name(std::string_view text) {
   auto at = text.find('@');
   if (at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos) {

@@ -36,6 +36,11 @@ InstanceName parse_instance_name(std::string_view text);
 /// True when `text` is a valid app name (the APP part alone).
 bool is_valid_app_name(std::string_view text);
 
+/// Why `node` cannot name a registrator's node, or nullopt when it can: a valid name part
+/// (name_part_problem) without ':', since it starts every instance ID it writes
+/// (NODE:CONTAINER:PORT) and marks their owner.
+std::optional<std::string> node_name_problem(std::string_view node);
+
 /// A host and a TCP port. IPv6 hosts are kept without brackets.
 struct HostPort {
   std::string host;

@@ -14,13 +14,6 @@ namespace herald::registry {
 
 namespace {
 
-std::string_view without_trailing_slashes(std::string_view prefix) {
-  while (!prefix.empty() && prefix.back() == '/') {
-    prefix.remove_suffix(1);
-  }
-  return prefix;
-}
-
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -176,8 +169,25 @@ bool key_in_dir(std::string_view key, std::string_view dir) {
   return key.starts_with(dir) && (key.size() == dir.size() || key[dir.size()] == '/');
 }
 
+std::string_view without_trailing_slashes(std::string_view prefix) {
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.remove_suffix(1);
+  }
+  return prefix;
+}
+
 std::string instance_key(std::string_view prefix, const InstanceName& name) {
   return fmt::format("{}/{}/{}", without_trailing_slashes(prefix), name.app, name.str());
+}
+
+std::string registrator_key(std::string_view prefix, std::string_view engine_id,
+                            std::string_view node) {
+  return fmt::format("{}{}/{}/{}", k_registrators_root, without_trailing_slashes(prefix), engine_id,
+                     node);
+}
+
+bool mixes_with_registrators(std::string_view prefix) {
+  return key_in_dir(k_registrators_root, prefix) || key_in_dir(prefix, k_registrators_root);
 }
 
 std::string expand_key_template(std::string_view templ, const InstanceName& name) {

@@ -20,9 +20,33 @@ inline constexpr std::string_view k_default_prefix = "/services/web";
 /// or Consul prefix reads as an etcd2 directory does, and render matches changes to its keys.
 bool key_in_dir(std::string_view key, std::string_view dir);
 
+/// `prefix` without its trailing '/' ("/services/web/" -> "/services/web", "/" -> ""): the form
+/// every key built from a prefix starts with.
+std::string_view without_trailing_slashes(std::string_view prefix);
+
 /// `{prefix}/{app}/{app}@{instance}`: "/services/web/web/web@1". A trailing '/' on prefix is
 /// ignored.
 std::string instance_key(std::string_view prefix, const InstanceName& name);
+
+/// Where registrators announce themselves (announce/registrator_presence.hpp): a root of herald's
+/// own, outside the instance prefixes, so that nothing that reads a prefix sees these keys: not
+/// route ls, not the `routes` function of the bundled templates, not confd's `ls`/`lsdir` over
+/// `/services/web` (which would take any directory below it for an app and give a router an
+/// empty upstream), and no watch of the prefix wakes for them.
+inline constexpr std::string_view k_registrators_root = "/herald/registrators";
+
+/// The presence key of the registrator of `node` that follows Docker engine `engine_id` and
+/// registers under `prefix`: `/herald/registrators{prefix}/{engine_id}/{node}`
+/// ("/herald/registrators/services/web/5D3Y:...:QX7K/node-1"; a trailing '/' on prefix is
+/// ignored). `engine_id` and `node` are valid name parts (core/name.hpp). The key lies at least
+/// three levels below `/`, `/herald` and the root, deeper than the route model reads, so even a
+/// listing of those is no instance.
+std::string registrator_key(std::string_view prefix, std::string_view engine_id,
+                            std::string_view node);
+
+/// True when instances under `prefix` and the registrators' keys would mix: the prefix holds the
+/// registrators' root ("/", "/herald") or lies inside it.
+bool mixes_with_registrators(std::string_view prefix);
 
 /// Expands a --key template: "{app}", "{instance}" and "{name}" (APP@INSTANCE) are replaced,
 /// e.g. "/services/clusters/{app}". Throws Error(usage) for an unknown placeholder or a key that

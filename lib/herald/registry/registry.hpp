@@ -153,6 +153,12 @@ public:
   /// The instances the router sees, sorted by app then instance.
   virtual std::vector<Instance> instances(const InstanceQuery& query) = 0;
 
+  /// True when an instance is a key (etcd2, etcd3, memory): then register_instance(),
+  /// refresh_instance() and deregister_instance() keep any Registration's key with its TTL,
+  /// whatever the key, which is how a registrator keeps its presence key
+  /// (announce/registrator_presence.hpp). Consul registers services and says false.
+  virtual bool instances_are_keys() const { return true; }
+
   /// Blocks until what instances(query) returns may have changed after `after_index`, or
   /// `max_wait` passes; returns the index to pass next time (the same index when nothing
   /// happened). `after_index` 0 returns the current index at once. etcd watches query.prefix;

@@ -201,6 +201,9 @@ public:
     return m_client.deregister_service(reg.name.str());
   }
 
+  // A service with a TTL check, not a key: a registrator's presence would be an app here.
+  bool instances_are_keys() const override { return false; }
+
   std::vector<Instance> instances(const InstanceQuery& query) override {
     std::vector<std::string> names = query.apps;
     if (names.empty()) {
