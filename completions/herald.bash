@@ -8,9 +8,10 @@ _herald_subcommands() {
     "herald route") echo "ls" ;;
     "herald route ls") echo "" ;;
     "herald unit") echo "gen submit load start stop unload destroy ls machines cat" ;;
-    "herald unit gen") echo "router launcher" ;;
+    "herald unit gen") echo "router launcher registrator" ;;
     "herald unit gen router") echo "" ;;
     "herald unit gen launcher") echo "" ;;
+    "herald unit gen registrator") echo "" ;;
     "herald unit submit") echo "" ;;
     "herald unit load") echo "" ;;
     "herald unit start") echo "" ;;
@@ -40,6 +41,7 @@ _herald_options() {
     "herald unit gen") echo "--conflicts --dry-run --help --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit gen router") echo "--dry-run --help --template --name --listen --domain --metadata --config-template --dest --output -o --templates --herald-path --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit gen launcher") echo "--dry-run --help --file -f --listen --name --metadata --output -o --templates --herald-path --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald unit gen registrator") echo "--dry-run --help --prefix --node --host --ttl --name --metadata --output -o --templates --herald-path --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit submit") echo "--replace --no-legend --strict-host-key-checking --help --parallel --output -o --fields --endpoint --tunnel --known-hosts-file --ssh-timeout --request-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit load") echo "--no-block --replace --no-legend --strict-host-key-checking --help --timeout --parallel --output -o --fields --endpoint --tunnel --known-hosts-file --ssh-timeout --request-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit start") echo "--no-block --replace --no-legend --strict-host-key-checking --help --timeout --parallel --output -o --fields --endpoint --tunnel --known-hosts-file --ssh-timeout --request-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
@@ -69,6 +71,7 @@ _herald_value_options() {
     "herald unit gen") echo "--image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit gen router") echo "--template --name --listen --domain --metadata --config-template --dest --output -o --templates --herald-path --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit gen launcher") echo "--file -f --listen --name --metadata --output -o --templates --herald-path --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
+    "herald unit gen registrator") echo "--prefix --node --host --ttl --name --metadata --output -o --templates --herald-path --image --port --env --env-file --pull-timeout --host-port --host-ip --domain --path --health-path --machine-of --metadata --output -o --templates --herald-path --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit submit") echo "--parallel --output -o --fields --endpoint --tunnel --known-hosts-file --ssh-timeout --request-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit load") echo "--timeout --parallel --output -o --fields --endpoint --tunnel --known-hosts-file --ssh-timeout --request-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;
     "herald unit start") echo "--timeout --parallel --output -o --fields --endpoint --tunnel --known-hosts-file --ssh-timeout --request-timeout --registry --cacert --cert --key --user --password-file --token-file --timeout --log-level --log-format" ;;

@@ -88,6 +88,10 @@ TEST_CASE("every unit herald unit gen writes passes systemd-analyze verify") {
       {"router", "--template", "haproxy", "--name", "edge", "--listen", "*:8080", "--metadata",
        "role=router"},
       {"launcher", "-f", "/etc/herald/cluster.yaml", "--listen", "127.0.0.1:8099"},
+      {"registrator"},
+      {"registrator", "--registry", "etcd://10.0.0.1:2379,10.0.0.2:2379", "--name", "reg-prod",
+       "--prefix", "/prod/web", "--node", "node-1", "--host", "10.0.0.5", "--ttl", "30s",
+       "--metadata", "role=docker"},
   };
   std::size_t verified = 0;
   for (const auto& args : commands) {
@@ -112,7 +116,7 @@ TEST_CASE("every unit herald unit gen writes passes systemd-analyze verify") {
     CHECK_MESSAGE(r.out + r.err == "", (r.out + r.err)); // not even a warning
     ++verified;
   }
-  CHECK(verified == 12);
+  CHECK(verified == 14);
 }
 
 TEST_CASE("systemd-analyze verify catches a broken unit (the check above can fail)") {
@@ -166,6 +170,19 @@ TEST_CASE("unit gen writes new files, leaves identical ones alone and says which
   }
 }
 
+TEST_CASE("unit gen registrator writes the global --registry into the unit, and no environment "
+          "variable") {
+  auto bare = run(gen({"registrator", "-o", "-"}), {{"HERALD_REGISTRY", "etcd://10.9.9.9:2379"}});
+  REQUIRE_MESSAGE(bare.status == 0, bare.err);
+  CHECK(contains(bare.out, " announce --docker-events \\\n    --prefix /services/web --ttl 60s\n"));
+  CHECK_FALSE(contains(bare.out, "10.9.9.9"));
+  auto given = run({herald_bin(), "--registry", "etcd://10.0.0.1:2379", "unit", "gen",
+                    "registrator", "--prefix", "/prod/web", "-o", "-"});
+  REQUIRE_MESSAGE(given.status == 0, given.err);
+  CHECK(contains(given.out, " --registry etcd://10.0.0.1:2379 announce --docker-events \\\n"
+                            "    --prefix /prod/web --ttl 60s\n"));
+}
+
 TEST_CASE("unit gen -o - prints the units for a script") {
   auto r = run(gen({"web", "--image", "web:1", "--port", "3000", "-o", "-"}));
   REQUIRE(r.status == 0);
@@ -195,6 +212,9 @@ TEST_CASE("unit gen refuses bad input with the documented exit codes") {
       {{"router", "-o", "-"}, 2, "--template"},
       {{"router", "--template", "traefik", "-o", "-"}, 2, "traefik"},
       {{"--image", "x", "router", "--template", "haproxy", "-o", "-"}, 2, "--image is for"},
+      {{"registrator", "--prefix", "/herald", "-o", "-"}, 2, "registrators announce themselves"},
+      {{"registrator", "--node", "a:b", "-o", "-"}, 2, "invalid node name"},
+      {{"registrator", "--ttl", "1s", "-o", "-"}, 2, "--ttl"},
       {{"web", "--image", "web:1", "--port", "3000", "--templates", dir.file("templates"), "-o",
         "-"},
        65,
@@ -220,7 +240,8 @@ TEST_CASE("unit gen refuses bad input with the documented exit codes") {
 TEST_CASE("unit gen --help shows real examples") {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"--help"}, std::vector<std::string>{"router", "--help"},
-        std::vector<std::string>{"launcher", "--help"}}) {
+        std::vector<std::string>{"launcher", "--help"},
+        std::vector<std::string>{"registrator", "--help"}}) {
     auto r = run(gen(args));
     CHECK(r.status == 0);
     CHECK(contains(r.out, "Examples:"));

@@ -9,11 +9,14 @@
 
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <sys/stat.h>
+#include <vector>
 
 using namespace herald;
 using namespace herald::units;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -316,6 +319,73 @@ TEST_CASE("gen launcher writes a Global herald launch serve") {
   CHECK_THROWS_AS(generate_launcher(spec, UnitTemplates(), test_paths()), Error);
 }
 
+TEST_CASE("gen registrator writes a Global herald announce --docker-events after docker.service") {
+  RegistratorSpec spec;
+  auto units = generate_registrator(spec, UnitTemplates(), test_paths());
+  REQUIRE(units.size() == 1);
+  CHECK(units[0].name == "herald-registrator.service");
+  UnitFile unit = UnitFile::parse(units[0].text);
+  CHECK(exec_words(*unit.value("Service", "ExecStart"), "herald-registrator.service") ==
+        std::vector<std::string>{"/opt/bin/herald", "announce", "--docker-events", "--prefix",
+                                 "/services/web", "--ttl", "60s"});
+  CHECK(contains(*unit.value("Unit", "After"), "docker.service"));
+  CHECK(unit.value("Service", "Type") == "notify");
+  CHECK(unit.value("Service", "Restart") == "always");
+  CHECK(unit.value("Service", "SupplementaryGroups") == "docker");
+  CHECK(unit.value("X-Fleet", "Global") == "true");
+  // Without --registry the unit reads it from /etc/herald/environment.
+  CHECK(contains(units[0].text, "HERALD_REGISTRY=etcd://10.0.0.1:2379"));
+
+  spec.name = "reg-prod";
+  spec.registry = "etcd://10.0.0.1:2379,10.0.0.2:2379";
+  spec.prefix = "/prod/web";
+  spec.node = "node-1";
+  spec.host = "10.0.0.5";
+  spec.ttl = 30s;
+  spec.metadata = {"role=docker"};
+  units = generate_registrator(spec, UnitTemplates(), test_paths());
+  REQUIRE(units.size() == 1);
+  CHECK(units[0].name == "reg-prod.service");
+  unit = UnitFile::parse(units[0].text);
+  CHECK(exec_words(*unit.value("Service", "ExecStart"), "reg-prod.service") ==
+        std::vector<std::string>{"/opt/bin/herald", "--registry",
+                                 "etcd://10.0.0.1:2379,10.0.0.2:2379", "announce",
+                                 "--docker-events", "--prefix", "/prod/web", "--node", "node-1",
+                                 "--host", "10.0.0.5", "--ttl", "30s"});
+  CHECK(unit.value("X-Fleet", "MachineMetadata") == "role=docker");
+  CHECK_FALSE(contains(units[0].text, "HERALD_REGISTRY="));
+}
+
+TEST_CASE("gen registrator refuses what the registrator would refuse, naming it") {
+  struct Case {
+    std::function<void(RegistratorSpec&)> change;
+    ErrorKind kind;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {[](RegistratorSpec& s) { s.name = "two words"; }, ErrorKind::usage, "registrator name"},
+      {[](RegistratorSpec& s) { s.name = "reg@1"; }, ErrorKind::usage, "registrator name"},
+      {[](RegistratorSpec& s) { s.registry = "zookeeper://h:2181"; }, ErrorKind::config,
+       "zookeeper"},
+      {[](RegistratorSpec& s) { s.prefix = "services/web"; }, ErrorKind::usage, "starts with '/'"},
+      {[](RegistratorSpec& s) { s.prefix = "/herald"; }, ErrorKind::usage,
+       "registrators announce themselves under /herald/registrators"},
+      {[](RegistratorSpec& s) { s.prefix = "/"; }, ErrorKind::usage, "registrators"},
+      {[](RegistratorSpec& s) { s.node = "node:1"; }, ErrorKind::usage, "invalid node name"},
+      {[](RegistratorSpec& s) { s.host = "10.0.0.5; rm -rf"; }, ErrorKind::usage, "invalid host"},
+      {[](RegistratorSpec& s) { s.ttl = 1s; }, ErrorKind::usage, "at least 2s"},
+      {[](RegistratorSpec& s) { s.metadata = {"role"}; }, ErrorKind::usage, "metadata"},
+  };
+  for (const Case& c : cases) {
+    RegistratorSpec spec;
+    c.change(spec);
+    std::string message;
+    CHECK(error_kind([&] { generate_registrator(spec, UnitTemplates(), test_paths()); }, message) ==
+          c.kind);
+    CHECK_MESSAGE(contains(message, c.message), message);
+  }
+}
+
 TEST_CASE("a template directory overrides the built-in templates file by file") {
   herald::test::TempDir dir;
   dir.write("app@.service.tmpl", "[Unit]\nDescription=custom {{.App}} on {{.Port}}\n"
@@ -343,7 +413,7 @@ TEST_CASE("a template directory overrides the built-in templates file by file") 
                    message) == ErrorKind::data);
 
   CHECK(error_kind([&] { UnitTemplates(dir.path() + "/nope"); }, message) == ErrorKind::config);
-  CHECK(UnitTemplates::builtin_names().size() == 7);
+  CHECK(UnitTemplates::builtin_names().size() == 8);
 }
 
 TEST_CASE("every herald man page the unit templates name exists") {

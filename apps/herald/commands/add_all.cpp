@@ -9,7 +9,7 @@ std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global) {
   all.push_back(add_render(app, global));
   all.push_back(add_route_ls(app, global));
   CLI::App* unit = add_unit(app);
-  for (Command& command : add_unit_gen(unit)) {
+  for (Command& command : add_unit_gen(unit, global)) {
     all.push_back(std::move(command));
   }
   for (Command& command : add_unit_fleet(unit)) {

@@ -35,10 +35,11 @@ Command add_route_ls(CLI::App& app, const cli::GlobalOptions& global);
 /// returned parent by its own add_unit_<name>(CLI::App* unit, ...), in its own file.
 CLI::App* add_unit(CLI::App& app);
 
-/// `herald unit gen APP | router | launcher`: units rendered from the unit templates, written
-/// into a directory or printed. Returns the router and launcher commands before the APP form
-/// (the parent `gen` is parsed along with them).
-std::vector<Command> add_unit_gen(CLI::App* unit);
+/// `herald unit gen APP | router | launcher | registrator`: units rendered from the unit
+/// templates, written into a directory or printed. Returns the router, launcher and registrator
+/// commands before the APP form (the parent `gen` is parsed along with them). The registrator's
+/// unit passes the global --registry on.
+std::vector<Command> add_unit_gen(CLI::App* unit, const cli::GlobalOptions& global);
 
 /// `herald unit submit|load|start|stop|unload|destroy|ls|machines|cat`: fleetctl's lifecycle and
 /// listings on a fleet cluster (unit_fleet.cpp).

@@ -1,6 +1,7 @@
-// herald unit gen APP | router | launcher: units rendered from unit_templates/. Parses flags into
-// a spec of lib/herald/units/generate.hpp and writes what it returns.
+// herald unit gen APP | router | launcher | registrator: units rendered from unit_templates/.
+// Parses flags into a spec of lib/herald/units/generate.hpp and writes what it returns.
 #include "commands/commands.hpp"
+#include "herald/announce/registration.hpp"
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
 #include "herald/render/diff.hpp"
@@ -58,13 +59,20 @@ struct LauncherGenOptions {
   GenOutput out;
 };
 
+/// Flags of `herald unit gen registrator`.
+struct RegistratorGenOptions {
+  units::RegistratorSpec spec;
+  std::string ttl = "60s";
+  GenOutput out;
+};
+
 constexpr const char* k_app_footer =
     R"(Writes APP@.service (the app in Docker, one container APP.N per instance APP@N:
 docker pull with a timeout, docker run publishing PORT, stop, kill, rm) and APP-discovery@.service
 (herald announce APP@%i --docker APP.%i, bound to it, on its machine). Without --image only the
 sidekick is written, announcing $COREOS_PRIVATE_IPV4:PORT for an app run by its own unit.
 Files already holding the same unit are left alone; the others are replaced atomically.
-The names 'router' and 'launcher' are the subcommands below, not apps.
+The names 'router', 'launcher' and 'registrator' are the subcommands below, not apps.
 
 Examples:
   herald unit gen web --image registry.example.com/web:1.4 --port 3000 --health-path /health -o units/
@@ -96,6 +104,19 @@ constexpr const char* k_launcher_footer =
 
 Examples:
   herald unit gen launcher -f /etc/herald/cluster.yaml --listen 127.0.0.1:8099 -o units/
+
+See herald-unit(1).)";
+
+constexpr const char* k_registrator_footer =
+    R"(Writes NAME.service running `herald announce --docker-events` after docker.service on every
+machine: it registers the containers that ask for it (SERVICE_NAME, herald.service, ...),
+and announces itself, which `herald cluster up` on the docker scheduler checks for. The global
+--registry, when given, is written into the unit; otherwise the registrator reads
+HERALD_REGISTRY from /etc/herald/environment.
+
+Examples:
+  herald --registry etcd://10.0.0.1:2379 unit gen registrator --prefix /services/web -o units/
+  herald unit gen registrator --ttl 30s --metadata role=docker -o -
 
 See herald-unit(1).)";
 
@@ -146,8 +167,8 @@ int emit(const std::vector<units::GeneratedUnit>& generated, const GenOutput& ou
 
 int run_app_gen(const AppGenOptions& opts) {
   if (opts.app.empty()) {
-    throw Error(ErrorKind::usage, "name the APP to generate units for (or use 'unit gen router' "
-                                  "or 'unit gen launcher')");
+    throw Error(ErrorKind::usage, "name the APP to generate units for (or use 'unit gen router', "
+                                  "'unit gen launcher' or 'unit gen registrator')");
   }
   units::AppSpec spec;
   spec.app = opts.app;
@@ -199,6 +220,15 @@ void add_output_options(CLI::App* cmd, GenOutput& out) {
       ->type_name("PATH")
       ->default_str(units::HostPaths::installed().herald)
       ->group(group);
+}
+
+/// --name and --metadata of a unit that runs once on every machine (launcher, registrator).
+void add_global_unit_options(CLI::App* cmd, std::string& name, std::vector<std::string>& metadata) {
+  cmd->add_option("--name", name, "Unit name: NAME.service")->type_name("NAME")->default_str(name);
+  cmd->add_option("--metadata", metadata,
+                  "Only on machines with this fleet metadata KEY=VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
 }
 
 /// Options of `gen` itself (the APP form) given to `gen router` or `gen launcher`: a usage error
@@ -262,13 +292,7 @@ Command add_launcher_gen(CLI::App* gen) {
   cmd->add_option("--listen", opts->spec.listen, "HOST:PORT the launcher listens on")
       ->type_name("ADDRESS")
       ->default_str(opts->spec.listen);
-  cmd->add_option("--name", opts->spec.name, "Unit name: NAME.service")
-      ->type_name("NAME")
-      ->default_str(opts->spec.name);
-  cmd->add_option("--metadata", opts->spec.metadata,
-                  "Only on machines with this fleet metadata KEY=VALUE (repeatable)")
-      ->type_name("KEY=VALUE")
-      ->allow_extra_args(false);
+  add_global_unit_options(cmd, opts->spec.name, opts->spec.metadata);
   add_output_options(cmd, opts->out);
   return Command{cmd, [opts, gen] {
                    refuse_app_flags(gen, "launcher");
@@ -278,15 +302,49 @@ Command add_launcher_gen(CLI::App* gen) {
                  }};
 }
 
+Command add_registrator_gen(CLI::App* gen, const cli::GlobalOptions& global) {
+  auto opts = std::make_shared<RegistratorGenOptions>();
+  CLI::App* cmd = gen->add_subcommand(
+      "registrator", "The unit of `herald announce --docker-events` on every machine (the "
+                     "registrator of its Docker containers)");
+  cmd->footer(k_registrator_footer);
+  cmd->add_option("--prefix", opts->spec.prefix, "Where it registers: PREFIX/SERVICE/SERVICE@ID")
+      ->type_name("PREFIX")
+      ->default_str(opts->spec.prefix);
+  cmd->add_option("--node", opts->spec.node,
+                  "The node name in instance IDs (default: each machine's host name)")
+      ->type_name("NAME");
+  cmd->add_option("--host", opts->spec.host,
+                  "The node address for ports published on every interface (default: "
+                  "COREOS_PRIVATE_IPV4 from /etc/environment)")
+      ->type_name("HOST");
+  cmd->add_option("--ttl", opts->ttl, "Time to live of its keys, whole seconds")
+      ->type_name("DURATION")
+      ->default_str(opts->ttl);
+  add_global_unit_options(cmd, opts->spec.name, opts->spec.metadata);
+  add_output_options(cmd, opts->out);
+  return Command{cmd, [opts, gen, &global] {
+                   refuse_app_flags(gen, "registrator");
+                   // The registry as typed: an environment variable on this machine says nothing
+                   // about the machines the unit runs on.
+                   opts->spec.registry = global.registry;
+                   opts->spec.ttl = announce::resolve_timing(opts->ttl, "").ttl;
+                   return emit(units::generate_registrator(opts->spec, unit_templates(opts->out),
+                                                           host_paths(opts->out)),
+                               opts->out);
+                 }};
+}
+
 } // namespace
 
-std::vector<Command> add_unit_gen(CLI::App* unit) {
+std::vector<Command> add_unit_gen(CLI::App* unit, const cli::GlobalOptions& global) {
   auto opts = std::make_shared<AppGenOptions>();
   CLI::App* gen = unit->add_subcommand(
-      "gen", "Write an app's units (APP@.service, APP-discovery@.service), a router's or the "
-             "launcher's");
+      "gen", "Write an app's units (APP@.service, APP-discovery@.service), a router's, the "
+             "launcher's or the registrator's");
   gen->footer(k_app_footer);
-  gen->add_option("app", opts->app, "The app: a DNS label such as web (also router, launcher)");
+  gen->add_option("app", opts->app,
+                  "The app: a DNS label such as web (also router, launcher, registrator)");
 
   const char* app_group = "App";
   gen->add_option("--image", opts->image,
@@ -352,6 +410,7 @@ std::vector<Command> add_unit_gen(CLI::App* unit) {
   std::vector<Command> commands;
   commands.push_back(add_router_gen(gen));
   commands.push_back(add_launcher_gen(gen));
+  commands.push_back(add_registrator_gen(gen, global));
   commands.push_back(Command{gen, [opts] { return run_app_gen(*opts); }});
   return commands;
 }

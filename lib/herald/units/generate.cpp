@@ -1,10 +1,13 @@
 #include "herald/units/generate.hpp"
 
+#include "herald/core/address.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/file.hpp"
 #include "herald/core/name.hpp"
 #include "herald/core/strings.hpp"
 #include "herald/install_paths.hpp"
+#include "herald/registry/layout.hpp"
+#include "herald/registry/registry.hpp"
 #include "herald/units/checks.hpp"
 #include "herald/units/quote.hpp"
 #include "herald/units/unit_name.hpp"
@@ -29,6 +32,15 @@ void check(std::string_view what, std::string_view value,
            const std::optional<std::string>& problem) {
   if (problem) {
     invalid(what, value, *problem);
+  }
+}
+
+/// A unit name without its ".service" and without '@' (no template): "herald-launcher".
+void check_plain_unit_name(std::string_view what, const std::string& name,
+                           std::string_view example) {
+  if (!is_valid_unit_name(name + ".service") || name.find('@') != std::string::npos) {
+    invalid(what, name,
+            fmt::format("expected a unit name without its .service, such as {}", example));
   }
 }
 
@@ -374,11 +386,7 @@ std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTem
 std::vector<GeneratedUnit> generate_launcher(const LauncherSpec& spec,
                                              const UnitTemplates& templates,
                                              const HostPaths& paths) {
-  if (!is_valid_unit_name(spec.name + ".service") || spec.name.find('@') != std::string::npos) {
-    invalid("launcher name", spec.name,
-            "expected a unit name without its .service, such as "
-            "herald-launcher");
-  }
+  check_plain_unit_name("launcher name", spec.name, "herald-launcher");
   check_host_path("cluster file", spec.cluster_file);
   parse_host_port(spec.listen, "the launcher's --listen");
   check_paths(paths);
@@ -389,6 +397,49 @@ std::vector<GeneratedUnit> generate_launcher(const LauncherSpec& spec,
   };
   return {
       render(templates, "launcher.service.tmpl", spec.name + ".service", fields, "units.Launcher")};
+}
+
+std::vector<GeneratedUnit> generate_registrator(const RegistratorSpec& spec,
+                                                const UnitTemplates& templates,
+                                                const HostPaths& paths) {
+  check_plain_unit_name("registrator name", spec.name, "herald-registrator");
+  if (!spec.registry.empty()) {
+    registry::parse_location(spec.registry); // Error(config) naming the known schemes
+    check("registry URL", spec.registry, key_text_problem(spec.registry));
+  }
+  check("prefix", spec.prefix, key_text_problem(spec.prefix));
+  if (spec.prefix.empty() || spec.prefix.front() != '/') {
+    invalid("prefix", spec.prefix, "a prefix starts with '/', such as /services/web");
+  }
+  if (registry::mixes_with_registrators(spec.prefix)) {
+    invalid("prefix", spec.prefix,
+            fmt::format("registrators announce themselves under {}, which no instance prefix "
+                        "may hold or lie in",
+                        registry::k_registrators_root));
+  }
+  if (!spec.node.empty()) {
+    check("node name", spec.node, node_name_problem(spec.node));
+  }
+  if (!spec.host.empty() && !is_valid_host(spec.host)) {
+    invalid("host", spec.host, "expected an IP address or a DNS name");
+  }
+  if (spec.ttl < std::chrono::seconds(2)) {
+    invalid("TTL", fmt::format("{}s", spec.ttl.count()),
+            "at least 2s, so that it can be refreshed before it expires");
+  }
+  check_paths(paths);
+  Entries fields = {
+      {"Name", Value(spec.name)},
+      {"Registry", Value(spec.registry)},
+      {"Prefix", Value(spec.prefix)},
+      {"Node", Value(spec.node)},
+      {"Host", Value(spec.host)},
+      {"TTL", Value(static_cast<long long>(spec.ttl.count()))},
+      {"Metadata", strings(checked_metadata(spec.metadata))},
+      {"Herald", Value(paths.herald)},
+  };
+  return {render(templates, "registrator.service.tmpl", spec.name + ".service", fields,
+                 "units.Registrator")};
 }
 
 } // namespace herald::units

@@ -76,6 +76,21 @@ struct LauncherSpec {
   std::vector<std::string> metadata;
 };
 
+/// `herald unit gen registrator`: `herald announce --docker-events` on every machine, after
+/// docker.service, registering the machine's containers and announcing itself (what
+/// `herald cluster up` on the docker scheduler looks for).
+struct RegistratorSpec {
+  std::string name = "herald-registrator";
+  /// Passed as --registry ("etcd://10.0.0.1:2379"); "" leaves the registry to
+  /// /etc/herald/environment.
+  std::string registry;
+  std::string prefix = "/services/web"; ///< where it registers (--prefix)
+  std::string node;                     ///< --node; "" = the machine's host name
+  std::string host;                     ///< --host for ports published on every interface
+  std::chrono::seconds ttl{60};         ///< --ttl of its registrations and of its presence
+  std::vector<std::string> metadata;    ///< X-Fleet MachineMetadata "key=value"
+};
+
 /// "nginx-host", "nginx-path" or "haproxy"; Error(usage) for anything else, listing them.
 RouterKind parse_router_kind(std::string_view text);
 
@@ -119,5 +134,14 @@ std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTem
 /// NAME.service running `herald launch serve`, Global.
 std::vector<GeneratedUnit>
 generate_launcher(const LauncherSpec& spec, const UnitTemplates& templates, const HostPaths& paths);
+
+/// NAME.service running `herald announce --docker-events`, Global. Error(usage) naming the field
+/// for a name that is no unit name, a prefix that does not start with '/' or mixes with the
+/// registrators' own keys (registry/layout.hpp), a node that is no node name, a host that is
+/// neither an IP literal nor a DNS name, a TTL under 2s, bad metadata; Error(config) for a
+/// registry URL of no known scheme.
+std::vector<GeneratedUnit> generate_registrator(const RegistratorSpec& spec,
+                                                const UnitTemplates& templates,
+                                                const HostPaths& paths);
 
 } // namespace herald::units
