@@ -30,6 +30,8 @@ public:
   std::atomic<int> withdraws{0};
   std::atomic<int> deregisters{0};
   std::atomic<int> failures{0};
+  /// Answer instances_are_keys() as Consul does: instances are services, not keys.
+  std::atomic<bool> services_not_keys{false};
 
   std::string_view backend() const override { return m_inner.backend(); }
   std::string describe() const override { return m_inner.describe(); }
@@ -77,6 +79,9 @@ public:
   std::vector<registry::Instance> instances(const registry::InstanceQuery& query) override {
     check();
     return m_inner.instances(query);
+  }
+  bool instances_are_keys() const override {
+    return !services_not_keys && m_inner.instances_are_keys();
   }
 
 private:

@@ -5,12 +5,14 @@
 #include "herald/cluster/apply.hpp"
 #include "herald/cluster/load.hpp"
 #include "herald/cluster/plan.hpp"
+#include "herald/cluster/registrator_check.hpp"
 #include "herald/cluster/status.hpp"
 #include "herald/cluster/units.hpp"
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
 #include "herald/core/stop.hpp"
 #include "herald/core/strings.hpp"
+#include "herald/registry/opener.hpp"
 #include "herald/registry/registry.hpp"
 #include "herald/scheduler/scheduler.hpp"
 
@@ -66,6 +68,16 @@ scheduler::Options scheduler_options(const cluster::ClusterSpec* spec, const Sto
   return options;
 }
 
+/// The registry: --registry, else the file's, else HERALD_REGISTRY and the defaults.
+registry::Opener cluster_registry(const cli::GlobalOptions& global,
+                                  const cluster::ClusterSpec* spec) {
+  cli::GlobalOptions resolved = global;
+  if (resolved.registry.empty() && spec != nullptr && !spec->registry.url.empty()) {
+    resolved.registry = spec->registry.url;
+  }
+  return cli::registry_opener(resolved);
+}
+
 /// Opens what the cluster file names. `file_optional`: a missing default file means "what runs
 /// on the default scheduler" (cluster down / status without a file).
 void open_session(Session& session, const ClusterFlags& flags, const cli::GlobalOptions& global,
@@ -76,17 +88,11 @@ void open_session(Session& session, const ClusterFlags& flags, const cli::Global
   if (have_file) {
     session.spec = cluster::load_cluster_file(flags.file);
   }
-  session.scheduler =
-      scheduler::open(scheduler_options(session.spec ? &*session.spec : nullptr, &session.stop));
-
-  // The registry: --registry, else the file's, else HERALD_REGISTRY and the defaults.
-  cli::GlobalOptions resolved = global;
-  if (resolved.registry.empty() && session.spec && !session.spec->registry.url.empty()) {
-    resolved.registry = session.spec->registry.url;
-  }
-  session.registry = cli::registry_opener(resolved).open(session.stop);
+  const cluster::ClusterSpec* spec = session.spec ? &*session.spec : nullptr;
+  session.scheduler = scheduler::open(scheduler_options(spec, &session.stop));
+  session.registry = cluster_registry(global, spec).open(session.stop);
   session.routes = std::make_unique<cluster::RegistryRoutes>(
-      *session.registry, session.spec ? session.spec->registry.prefix : std::string());
+      *session.registry, spec != nullptr ? spec->registry.prefix : std::string());
 }
 
 /// The units beside the instances the file makes (its routers and extra units), rendered as
@@ -133,8 +139,33 @@ cluster::PlanOptions plan_options(const ClusterFlags& flags) {
   return options;
 }
 
-/// The plan needs no registry: what runs carries its own state.
-int run_plan(const ClusterFlags& flags) {
+/// Warns, on the docker scheduler, when `cluster up` would refuse for want of a registrator.
+/// Never a failure: plan changes nothing, and its exit status says only whether changes are
+/// pending; a registry it cannot reach is one more warning.
+void warn_without_registrator(const cluster::ClusterSpec& spec, scheduler::Scheduler& sched,
+                              const cli::GlobalOptions& global, const StopToken& stop) {
+  if (spec.scheduler.kind != cluster::SchedulerKind::docker) {
+    return;
+  }
+  try {
+    auto registry = cluster_registry(global, &spec).open(stop);
+    cluster::RegistratorCheck check = cluster::check_registrator(&spec, sched, *registry);
+    if (check.state == cluster::RegistratorCheck::State::missing) {
+      spdlog::warn("{}: 'cluster up' would refuse to start; {}", check.problem, check.remedy);
+    } else if (check.state == cluster::RegistratorCheck::State::unknown) {
+      spdlog::warn("{}; {}", check.problem, check.remedy);
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::cancelled) {
+      throw;
+    }
+    spdlog::warn("could not look for a registrator: {}", e.what());
+  }
+}
+
+/// What runs carries its own state: the plan itself needs no registry (it is asked only whether
+/// a registrator serves a docker cluster).
+int run_plan(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   cli::Printer printer = make_printer(flags.list, cli::plan_columns());
   cluster::ClusterSpec spec = cluster::load_cluster_file(flags.file);
   StopToken stop;
@@ -143,6 +174,7 @@ int run_plan(const ClusterFlags& flags) {
   note_routers(spec, *sched, flags);
   cluster::Plan plan = cluster::make_plan(spec, sched->list(), plan_options(flags));
   add_unit_changes(plan, spec, *sched, flags);
+  warn_without_registrator(spec, *sched, global, stop);
   print_plan(printer, plan);
   spdlog::info("{}: {}", flags.file, plan.summary());
   return plan.empty() ? 0 : 2;
@@ -177,7 +209,7 @@ private:
 
 int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   if (flags.dry_run) {
-    run_plan(flags); // the plan's "changes pending" is no failure of a dry run
+    run_plan(flags, global); // the plan's "changes pending" is no failure of a dry run
     return 0;
   }
   cli::Printer printer = make_printer(flags.list, cli::plan_columns());
@@ -187,6 +219,17 @@ int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   open_session(session, flags, global, false);
   const cluster::ClusterSpec& spec = *session.spec;
   note_routers(spec, *session.scheduler, flags);
+  // On docker only a registrator registers what up starts: without one, nothing is started
+  // rather than waited for until --timeout.
+  cluster::RegistratorCheck check =
+      cluster::check_registrator(&spec, *session.scheduler, *session.registry);
+  if (check.state == cluster::RegistratorCheck::State::missing) {
+    throw Error(ErrorKind::config, fmt::format("{}, so no instance would ever be registered; {}",
+                                               check.problem, check.remedy));
+  }
+  if (check.state == cluster::RegistratorCheck::State::unknown) {
+    spdlog::warn("{}; {}", check.problem, check.remedy);
+  }
   cluster::Plan plan = cluster::make_plan(spec, session.scheduler->list(), plan_options(flags));
   add_unit_changes(plan, spec, *session.scheduler, flags);
   if (plan.empty()) {
@@ -283,6 +326,15 @@ int run_down(const ClusterFlags& flags, const cli::GlobalOptions& global) {
     }
     return 0;
   }
+  // Stopping needs no registrator, but withdrawing relies on one: without it, an instance leaves
+  // the router only when its registration expires, and down waits for that.
+  cluster::RegistratorCheck check = cluster::check_registrator(
+      session.spec ? &*session.spec : nullptr, *session.scheduler, *session.registry);
+  if (check.state == cluster::RegistratorCheck::State::missing) {
+    spdlog::warn("{}: a withdrawn instance leaves the router only when its registration "
+                 "expires; {}",
+                 check.problem, check.remedy);
+  }
   RolloutProgress progress;
   cluster::ApplyOptions options;
   options.timeout = parse_duration(flags.timeout, "--timeout");
@@ -324,7 +376,9 @@ constexpr const char* k_plan_footer =
 and lists what `cluster up` would do: create, start, replace (with the fields that changed:
 image, port, env, health, routing, placement) and remove. On fleet the routers and extra units
 too, each followed (table and wide output) by a unified diff of the unit file fleet has against
-the one `up` would submit. Nothing is changed.
+the one `up` would submit. Nothing is changed. On the docker scheduler it warns (and keeps its
+exit status) when no registrator serves the engine, registry and prefix of the file, for which
+`cluster up` would refuse.
 
 Columns (--fields): action, instance, reason; -o wide adds image (before -> after).
 
@@ -345,7 +399,9 @@ another spec are replaced rolling (per app's update policy: max_surge new ones f
 running AND routable before an old one is withdrawn, drained and stopped), then what the file
 no longer wants is withdrawn, drained, stopped and removed, then the units it no longer
 makes. A second run does nothing. A new instance that fails stops the rollout: it is named
-with its last log lines, stopped (kept for its logs), and the old instances keep serving.
+with its last log lines, stopped (kept for its logs), and the old instances keep serving. On
+the docker scheduler nothing starts unless a registrator (herald announce --docker-events)
+serves the engine under the file's registry and prefix.
 
 Examples:
   herald cluster up -f cluster.yaml
@@ -353,14 +409,16 @@ Examples:
   herald cluster up web --timeout 10m   only the app web
 
 Exit codes: 0 the cluster is as the file says, 1 an instance failed, 2 usage, 65/78 bad
-cluster file, 69 scheduler or registry unreachable, 130 interrupted (what is done stays
-done: run it again). See herald-cluster(1).)";
+cluster file, 78 no registrator for a docker cluster (the line says how to start one),
+69 scheduler or registry unreachable, 130 interrupted (what is done stays done: run it
+again). See herald-cluster(1).)";
 
 constexpr const char* k_down_footer =
     R"(Withdraws every instance of the file's apps (or of the APPs named) from the registry,
 waits their drain time, stops and removes them; on fleet the file's routers and extra units go
 too (not when APPs are named; --keep-routers keeps the routers). Without -f and with no
-cluster.yaml here, every herald-made instance on the local Docker engine goes.
+cluster.yaml here, every herald-made instance on the local Docker engine goes. On docker without
+a registrator it warns: an instance then leaves the router only when its registration expires.
 
 Examples:
   herald cluster down -f cluster.yaml
@@ -407,7 +465,7 @@ std::vector<Command> add_cluster(CLI::App& app, const cli::GlobalOptions& global
   plan_cmd->add_flag("--no-prune", plan->no_prune,
                      "Leave instances of apps that are not in the file alone");
   add_list_options(*plan_cmd, plan->list, cli::plan_columns());
-  all.push_back(Command{plan_cmd, [plan] { return run_plan(*plan); }});
+  all.push_back(Command{plan_cmd, [plan, &global] { return run_plan(*plan, global); }});
 
   auto up = std::make_shared<ClusterFlags>();
   CLI::App* up_cmd = parent->add_subcommand("up", "Make what runs match the cluster file");
