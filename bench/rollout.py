@@ -132,6 +132,9 @@ class World:
         self.start([herald, "--registry", self.registry, "announce", "--docker-events",
                     "--prefix", "/services/web", "--node", "bench", "--ttl", "30s"],
                    "registrator.log")
+        # cluster up refuses to start anything until the registrator has announced itself.
+        wait_until("the registrator", lambda: bool(self.etcdctl(
+            "get", "--prefix", "/herald/registrators/", "--keys-only")), 15)
         self.nginx_port = free_port()
         self.nginx_dir = os.path.join(work, "nginx")
         os.makedirs(os.path.join(self.nginx_dir, "conf.d"))

@@ -111,6 +111,15 @@ struct ClusterWorld {
                                  "--docker-events", "--prefix", prefix, "--node", "n1", "--ttl",
                                  "30s"},
         std::map<std::string, std::string>{{"DOCKER_HOST", daemon.host()}});
+    // cluster up refuses until the registrator has announced itself.
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                          return !etcd.etcdctl({"get", "--prefix", "--keys-only",
+                                                "/herald/registrators" + prefix + "/"})
+                                      .empty();
+                        },
+                        15s),
+                    registrator->err());
   }
   ~ClusterWorld() {
     if (registrator) {
