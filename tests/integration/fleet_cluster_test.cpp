@@ -290,9 +290,11 @@ TEST_CASE("cluster up on fleet: an instance that never registers stops the rollo
   REQUIRE(web.size() == 4);
   CHECK(names_and_images(web) ==
         std::vector<std::string>{"web@1 web:v1", "web@2 web:v1", "web@3 web:v1", "web@4 web:v2"});
+  // The old ones run on; the failed one is stopped, kept for its logs.
   for (const auto& instance : web) {
-    CHECK(instance.state == State::running);
+    CHECK(instance.state == (instance.instance == "4" ? State::stopped : State::running));
   }
+  CHECK(message.find("it is stopped and kept for its logs") != std::string::npos);
 }
 
 TEST_CASE("cluster up on fleet: a machine lost mid-rollout, the new instance's and an old one's, "
