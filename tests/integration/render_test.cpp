@@ -1,6 +1,7 @@
 #include "herald/core/error.hpp"
 #include "herald/render/haproxy_runtime.hpp"
 #include "support/etcd_server.hpp"
+#include "support/haproxy.hpp"
 #include "support/listener.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
@@ -96,23 +97,6 @@ std::optional<int> stop_watch(Process& herald) {
   return herald.wait(10s);
 }
 
-/// The lines of `text` that are not empty.
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    if (end > start) {
-      out.push_back(text.substr(start, end - start));
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
@@ -201,7 +185,7 @@ void require_one_line_error(const RunResult& r, int code, const std::string& nee
   INFO("stderr: " << r.err);
   INFO("stdout: " << r.out);
   CHECK(r.status == code);
-  auto lines = lines_of(r.err);
+  auto lines = nonempty_lines(r.err);
   CHECK(lines.size() == 1);
   CHECK(contains(r.err, needle));
   CHECK(r.out.empty());
@@ -847,135 +831,6 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
   }
   return count;
 }
-
-/// A real haproxy in master-worker mode (as Debian's unit runs it, without systemd) on a
-/// rendered config, its stats socket in the test's directory. reload_cmd() is a script that
-/// counts each reload in a file and sends the master SIGUSR2, the reload a unit's ExecReload
-/// does: a new worker with a new pid. Stopped with SIGTERM (the master stops its worker) on
-/// destruction.
-class Haproxy {
-public:
-  explicit Haproxy(const TempDir& dir)
-      : m_bin(find_program("haproxy")), m_port(free_port()), m_socket(dir.file("admin.sock")),
-        m_pid_file(dir.file("haproxy.pid")), m_reloads(dir.file("reloads.log")),
-        m_reload(dir.file("reload")) {
-    if (m_bin.empty()) {
-      skip("haproxy is not installed (Debian package haproxy)");
-    }
-    dir.write("reload", "#!/bin/sh\necho reload >> " + m_reloads + "\nexec kill -USR2 \"$(cat " +
-                            m_pid_file + ")\"\n");
-    fs::permissions(m_reload, fs::perms::owner_all);
-  }
-
-  ~Haproxy() {
-    if (m_process && m_process->running()) {
-      m_process->signal(SIGTERM);
-      m_process->wait(10s);
-    }
-  }
-
-  Haproxy(const Haproxy&) = delete;
-  Haproxy& operator=(const Haproxy&) = delete;
-
-  /// What the bundled haproxy templates read: where to bind and where the stats socket goes.
-  std::map<std::string, std::string> env() const {
-    return {{"HERALD_HAPROXY_BIND", "127.0.0.1:" + std::to_string(m_port)},
-            {"HERALD_HAPROXY_SOCKET", m_socket}};
-  }
-  const std::string& bin() const { return m_bin; }
-  const std::string& socket() const { return m_socket; }
-  std::string check_cmd() const { return m_bin + " -c -q -f {{.src}}"; }
-  const std::string& reload_cmd() const { return m_reload; }
-
-  /// Starts haproxy on `config` and waits until it serves and its socket answers.
-  void start(const std::string& config) {
-    m_process = std::make_unique<Process>(
-        std::vector<std::string>{m_bin, "-W", "-db", "-f", config, "-p", m_pid_file});
-    INFO("haproxy: " << m_process->err());
-    REQUIRE(eventually([&] { return port_open(m_port) && worker_pid() != 0; }, 10s));
-  }
-
-  /// One command on the stats socket; "" when it cannot be reached.
-  std::string command(const std::string& line) const {
-    try {
-      return herald::render::stats_socket(m_socket, 5s)(line);
-    } catch (const herald::Error&) {
-      return "";
-    }
-  }
-
-  /// The pid of the worker answering the socket (`show info`), 0 when none answers. A reload
-  /// starts a new worker, so an unchanged pid means no reload happened.
-  long worker_pid() const {
-    std::string info = command("show info");
-    auto at = info.find("\nPid: ");
-    return at == std::string::npos ? 0 : std::stol(info.substr(at + 6));
-  }
-
-  /// How many times reload_cmd ran.
-  std::size_t reloads() const {
-    return fs::exists(m_reloads) ? lines_of(read_file(m_reloads)).size() : 0;
-  }
-
-  /// The servers haproxy runs in `backend` (`show servers state`), by name.
-  std::set<std::string> servers(const std::string& backend) const {
-    std::set<std::string> out;
-    for (const auto& line : lines_of(command("show servers state " + backend))) {
-      std::istringstream fields(line);
-      std::string id, name, server_id, server_name;
-      if (line[0] != '#' && fields >> id >> name >> server_id >> server_name) {
-        out.insert(server_name);
-      }
-    }
-    return out;
-  }
-
-  /// The check_status column of `show stat` for BACKEND/SERVER ("L7OK" once checks pass).
-  std::string check_status(const std::string& backend, const std::string& server) const {
-    auto rows = lines_of(command("show stat " + backend + " 4 -1"));
-    if (rows.empty()) {
-      return "";
-    }
-    auto split_csv = [](const std::string& row) {
-      std::vector<std::string> out(1);
-      for (char c : row) {
-        if (c == ',') {
-          out.emplace_back();
-        } else {
-          out.back().push_back(c);
-        }
-      }
-      return out;
-    };
-    auto header = split_csv(rows[0]);
-    auto column = std::find(header.begin(), header.end(), "check_status") - header.begin();
-    for (std::size_t i = 1; i < rows.size(); ++i) {
-      auto fields = split_csv(rows[i]);
-      if (fields.size() > static_cast<std::size_t>(column) && fields[1] == server) {
-        return fields[static_cast<std::size_t>(column)];
-      }
-    }
-    return "";
-  }
-
-  /// The bodies of `n` requests for `host`, as a set (round robin shows every server).
-  std::set<std::string> bodies(int n, const std::string& host) const {
-    std::set<std::string> out;
-    for (int i = 0; i < n; ++i) {
-      out.insert(Nginx::http_get(m_port, host, "/"));
-    }
-    return out;
-  }
-
-private:
-  std::string m_bin;
-  int m_port;
-  std::string m_socket;
-  std::string m_pid_file;
-  std::string m_reloads;
-  std::string m_reload;
-  std::unique_ptr<Process> m_process;
-};
 
 /// The flags of a haproxy.tmpl resource reading /services/web and /services/domain.
 std::vector<std::string> haproxy_resource(const Haproxy& haproxy, const std::string& dest) {

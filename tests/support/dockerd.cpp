@@ -28,17 +28,6 @@ std::string chomp(std::string text) {
   return text;
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) {
-      out.push_back(line);
-    }
-  }
-  return out;
-}
-
 bool process_alive(long pid) {
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
 }
@@ -91,7 +80,7 @@ Dockerd::Dockerd()
   // Containers left by test processes that crashed; those of running tests stay.
   RunResult ps = try_docker({"ps", "-a", "--filter", "label=herald.test=1", "--format",
                              "{{.ID}} {{.Label \"herald.test.pid\"}}"});
-  for (const auto& line : split_lines(ps.out)) {
+  for (const auto& line : nonempty_lines(ps.out)) {
     auto space = line.find(' ');
     long pid = space == std::string::npos ? 0 : std::atol(line.c_str() + space + 1);
     if (pid > 0 && !process_alive(pid)) {
@@ -133,7 +122,7 @@ PrivateDockerd::PrivateDockerd() : DockerCli(""), m_dir(std::make_unique<TempDir
 PrivateDockerd::~PrivateDockerd() {
   if (m_process && m_process->running()) {
     RunResult ps = try_docker({"ps", "-aq"}, std::chrono::seconds(20));
-    for (const auto& id : split_lines(ps.out)) {
+    for (const auto& id : nonempty_lines(ps.out)) {
       try_docker({"rm", "-f", "-v", id}, std::chrono::seconds(20));
     }
     m_process->signal(SIGTERM);
@@ -236,7 +225,7 @@ TestContainer::~TestContainer() {
 
 int TestContainer::host_port(int container_port) const {
   RunResult r = m_daemon.try_docker({"port", m_name, std::to_string(container_port) + "/tcp"});
-  for (const auto& line : split_lines(r.out)) {
+  for (const auto& line : nonempty_lines(r.out)) {
     auto colon = line.rfind(':');
     if (line.rfind("127.0.0.1:", 0) == 0 && colon != std::string::npos) {
       return std::atoi(line.c_str() + colon + 1);

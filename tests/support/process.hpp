@@ -58,6 +58,9 @@ bool port_open(int port);
 /// The absolute path of `name` on PATH (also /usr/sbin, /sbin), or "".
 std::string find_program(const std::string& name);
 
+/// The lines of `text` that are not empty, without their newlines.
+std::vector<std::string> nonempty_lines(const std::string& text);
+
 /// Sleeps `ms` milliseconds.
 void sleep_ms(int ms);
 
