@@ -227,6 +227,40 @@ TEST_CASE("render writes dest once from a template over etcd v3 and v2") {
   }
 }
 
+TEST_CASE("render --watch of one app's keys follows its instances and ignores the other apps") {
+  EtcdServer server;
+  for (Api api : {Api::v3, Api::v2}) {
+    CAPTURE(name_of(api));
+    TempDir dir;
+    // The bundled templates' way of reading instances, over a resource that reads one app.
+    std::string templ = dir.write("routes.tmpl", R"({{range routes "/services/web"}}{{.Name}}:)"
+                                                 R"({{range .Instances}} {{.Address}}{{end}}
+{{end}})");
+    std::string dest = dir.file("routes.txt");
+    put(server, api, "/p/services/web/web/web@1", "10.0.0.1:80");
+    put(server, api, "/p/services/web/web2/web2@1", "10.0.0.9:80");
+    auto herald = render_watch(url_of(server, api),
+                               {"--template", templ, "--dest", dest, "--prefix", "/p", "--keys",
+                                "/services/web/web", "--reload-cmd", "echo reload"});
+    INFO("herald: " << herald->err());
+    REQUIRE(eventually([&] { return fs::exists(dest); }, 10s));
+    CHECK(read_file(dest) == "web: 10.0.0.1:80\n");
+    CHECK(eventually([&] { return contains(herald->err(), "(1 instance)"); }, 5s));
+
+    put(server, api, "/p/services/web/web/web@2", "10.0.0.2:80");
+    REQUIRE(eventually([&] { return read_file(dest) == "web: 10.0.0.1:80 10.0.0.2:80\n"; }, 10s));
+    del(server, api, "/p/services/web/web/web@1");
+    REQUIRE(eventually([&] { return read_file(dest) == "web: 10.0.0.2:80\n"; }, 10s));
+    // Another app (web2 shares web's name as a string prefix) is not this resource's to read.
+    FileState before = state_of(dest);
+    put(server, api, "/p/services/web/web2/web2@2", "10.0.0.8:80");
+    sleep_ms(1000);
+    CHECK(state_of(dest) == before);
+    CHECK_FALSE(contains(herald->err(), "left unchanged"));
+    CHECK(stop_watch(*herald) == 0);
+  }
+}
+
 TEST_CASE("render --watch keeps nginx in step as instances come and go and nginx serves them") {
   EtcdServer server;
   for (Api api : {Api::v3, Api::v2}) {

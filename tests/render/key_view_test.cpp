@@ -117,6 +117,37 @@ TEST_CASE("a key view applies the events under its directories and reports only 
   CHECK(view.size() == 1);
 }
 
+TEST_CASE("a key view of one app or one instance counts its instances as the route model reads "
+          "them") {
+  // --keys /services/web/web: the template's `routes "/services/web"` sees web's instances, and
+  // so must the drop guard, or every change after the first render looks like an emptied router.
+  KeyView app("/r", {"/r/services/web/web"});
+  app.load(snapshot_of({{"/r/services/web/web/web@1", "10.0.0.1:80"},
+                        {"/r/services/web/web/web@2", "10.0.0.2:80"},
+                        {"/r/services/web/web/web@3", "bad value"},
+                        {"/r/services/web/web2/web2@1", "10.0.0.3:80"}}));
+  CHECK(app.size() == 3);
+  CHECK(app.instance_count() == 2);
+  CHECK(app.apply(put("/r/services/web/web/web@4", "10.0.0.4:80")));
+  CHECK(app.instance_count() == 3);
+  CHECK(app.apply(removal("/r/services/web/web/web@1")));
+  CHECK(app.instance_count() == 2);
+  CHECK(app.apply(put("/r/services/web/web/web@2", "not an address")));
+  CHECK(app.instance_count() == 1);
+
+  // One instance's key, and the single-key layout read as one app.
+  KeyView one("", {"/services/web/web/web@1", "/services/clusters/api"});
+  one.load(snapshot_of(
+      {{"/services/web/web/web@1", "10.0.0.1:80"}, {"/services/clusters/api", "10.0.0.9:8080"}}));
+  CHECK(one.instance_count() == 2);
+
+  // A directory above the apps is read as it always was: /services/domain is no instance.
+  KeyView services("", {"/services"});
+  services.load(snapshot_of({{"/services/domain", "example.com"}}));
+  CHECK(services.instance_count() == 0);
+  CHECK(services.skipped().empty());
+}
+
 TEST_CASE("a key view covers its directories by path segment, not by string prefix") {
   KeyView view("/", {"/services/web"});
   CHECK(view.covers("/services/web"));

@@ -24,17 +24,45 @@ std::string KeyView::template_key(std::string_view key) const {
   return join_key("/", key);
 }
 
+namespace {
+
+/// "/services/web" for "/services/web/app"; "" once nothing is left.
+std::string_view parent_dir(std::string_view dir) {
+  while (!dir.empty() && dir.back() == '/') {
+    dir.remove_suffix(1);
+  }
+  auto slash = dir.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : dir.substr(0, slash);
+}
+
+} // namespace
+
 void KeyView::classify(const registry::KeyValue& kv) {
   m_instances.erase(kv.key);
   m_skipped.erase(kv.key);
   for (const auto& dir : m_registry_keys) {
     auto instance = registry::instance_at(dir, kv);
-    if (!instance) {
-      continue;
-    }
-    if (instance->address) {
+    if (instance && instance->address) {
       m_instances.insert(kv.key);
       return;
+    }
+    // A resource may read one app (--keys /services/web/APP) or one instance's key, below the
+    // directory its template's `routes` reads: its instances are then in the route model of the
+    // parent or grandparent. Counted there only when routable: a malformed key is reported
+    // where the resource's own directory places it (a parent would take /services/domain read
+    // from /services for an instance of an app "services").
+    if (registry::key_in_dir(kv.key, dir)) {
+      std::string_view up = dir;
+      for (int level = 0; level < 2 && !(up = parent_dir(up)).empty(); ++level) {
+        auto outer = registry::instance_at(up, kv);
+        if (outer && outer->address) {
+          m_instances.insert(kv.key);
+          return;
+        }
+      }
+    }
+    if (!instance) {
+      continue;
     }
     // DIR/APP/LEAF is an instance's place whatever its value; a malformed DIR/APP is just some
     // other key (/services/domain below /services).
