@@ -7,6 +7,7 @@
 #include "herald/units/write.hpp"
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <functional>
@@ -293,7 +294,25 @@ TEST_CASE("gen router writes a Global router and the render unit that feeds it")
   UnitFile haproxy_render = UnitFile::parse(unit_named(units, "edge-render.service").text);
   CHECK(contains(*haproxy_render.value("Service", "ExecStart"),
                  "--check-cmd \"/usr/sbin/haproxy -c -q -f {{.src}}\""));
-  CHECK(contains(*haproxy_render.value("Service", "Environment"), "HERALD_HAPROXY_BIND=*:80"));
+  env.clear();
+  for (const auto& value : haproxy_render.values("Service", "Environment")) {
+    env.push_back(split_words(value).at(0));
+  }
+  CHECK(env == std::vector<std::string>{"HERALD_HAPROXY_BIND=*:80",
+                                        "HERALD_HAPROXY_SOCKET=/run/edge/admin.sock"});
+  // Servers come and go through haproxy's runtime API on the socket the router unit's runtime
+  // directory holds; nginx has no such socket.
+  std::vector<std::string> words =
+      exec_words(*haproxy_render.value("Service", "ExecStart"), "edge-render.service");
+  auto socket = std::find(words.begin(), words.end(), "--haproxy-socket");
+  REQUIRE(socket != words.end());
+  REQUIRE(socket + 1 != words.end());
+  CHECK(socket[1] == "/run/edge/admin.sock");
+  CHECK(haproxy.value("Service", "RuntimeDirectory") == "edge");
+  auto nginx_units = generate_router(RouterSpec(), UnitTemplates(), test_paths());
+  CHECK_FALSE(contains(unit_named(nginx_units, "herald-router-render.service").text, "haproxy"));
+  spec.name = std::string(100, 'r');
+  CHECK_THROWS_AS(generate_router(spec, UnitTemplates(), test_paths()), Error);
 
   spec = RouterSpec();
   spec.kind = RouterKind::nginx_path;

@@ -319,6 +319,9 @@ std::vector<GeneratedUnit> generate_app(const AppSpec& spec, const UnitTemplates
   return units;
 }
 
+/// The longest unix socket path: sockaddr_un's sun_path holds 108 bytes with the final NUL.
+constexpr std::size_t k_max_socket_path = 107;
+
 std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTemplates& templates,
                                            const HostPaths& paths) {
   check("router name", spec.name, router_name_problem(spec.name));
@@ -353,6 +356,19 @@ std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTem
   if (!spec.listen.empty()) {
     render_env.emplace_back(nginx ? "HERALD_NGINX_LISTEN" : "HERALD_HAPROXY_BIND", spec.listen);
   }
+  // haproxy's runtime API on a socket in the router unit's RuntimeDirectory: the bundled template
+  // puts its stats socket there and render adds and removes servers through it, no reload.
+  std::string haproxy_socket;
+  if (!nginx) {
+    haproxy_socket = "/run/" + spec.name + "/admin.sock";
+    if (haproxy_socket.size() > k_max_socket_path) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("router name {}: haproxy's runtime socket {} would be longer than "
+                              "a unix socket path can be ({} bytes): choose a shorter --name",
+                              quoted(spec.name), quoted(haproxy_socket), k_max_socket_path));
+    }
+    render_env.emplace_back("HERALD_HAPROXY_SOCKET", haproxy_socket);
+  }
   std::string router_unit = spec.name + ".service";
   std::string render_unit = spec.name + "-render.service";
   Entries fields = {
@@ -369,6 +385,7 @@ std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTem
       {"Listen", Value(spec.listen)},
       {"Domain", Value(spec.domain)},
       {"RenderEnv", environment(render_env)},
+      {"HaproxySocket", Value(haproxy_socket)},
       {"Metadata", strings(checked_metadata(spec.metadata))},
       {"Herald", Value(paths.herald)},
       {"Nginx", Value(paths.nginx)},
