@@ -38,7 +38,16 @@ What it models:
 Test control (outside /fleet/v1):
   POST /_double/fail?unit=GLOB          units matching GLOB fail (active/sub failed/failed)
   POST /_double/never-start?unit=GLOB   units matching GLOB stay activating/start-pre
-  POST /_double/heal?unit=GLOB          forget fail/never-start for GLOB (a held start goes on)
+  POST /_double/crash-loop?unit=GLOB[&restarts=N][&seconds=S]
+                                        units matching GLOB crash as a Restart= unit does:
+                                        activating/start-pre for S seconds (default 0.5), the
+                                        start fails, activating/auto-restart for S (RestartSec),
+                                        start-pre again, and so on; never failed. With N, they
+                                        run after the Nth auto-restart (N=1: restart once, then
+                                        run). A running unit starts crashing at once. A unit in
+                                        a crash loop never settles (/_double/settled)
+  POST /_double/heal?unit=GLOB          forget fail/never-start/crash-loop for GLOB (a held
+                                        start goes on; a crash loop runs at its next start)
   POST /_double/purge?unit=GLOB         remove units as deleting their etcd keys would
   POST /_double/lose-machine?id=ID[&ttl=S]
                                         the machine's fleetd dies: with ttl, it stays listed
@@ -390,6 +399,8 @@ class Local:
         self.settle_at = None  # when a systemd transition in progress completes
         self.settle_to = None
         self.gc_at = None  # when an unloaded unit's state entry disappears
+        self.restarts = 0  # failed starts systemd's Restart= restarted since it was launched
+        self.restart_sec = 0.0  # the crash loop's phase length, while it is in one
 
 
 class Machine:
@@ -419,7 +430,7 @@ class Cluster:
         self.lock = threading.RLock()
         self.units = {}  # name -> Unit
         self.machines = {m.id: m for m in machines}
-        self.behaviour = []  # (glob, "fail" | "never-start")
+        self.behaviour = []  # (glob, "fail" | "never-start" | "crash-loop", {parameters})
         self.starting_until = None  # monotonic deadline of the 503 phase; inf = until told
         self.etcd_down = False
         self.requests = {}
@@ -487,10 +498,43 @@ class Cluster:
         return wanted
 
     def behaviour_of(self, name):
-        for glob, what in reversed(self.behaviour):
+        return self.behaviour_entry(name)[0]
+
+    def behaviour_entry(self, name):
+        """(what, parameters) of the last control matching `name`, (None, {}) without one."""
+        for glob, what, params in reversed(self.behaviour):
             if fnmatch.fnmatchcase(name, glob):
-                return what
-        return None
+                return what, params
+        return None, {}
+
+    def next_start_fails(self, local):
+        """True while `local` is told to crash-loop and has restarts left: its next start fails
+        (counted here, as the failure it schedules)."""
+        what, params = self.behaviour_entry(local.name)
+        limit = params.get("restarts")
+        if what != "crash-loop" or (limit is not None and local.restarts >= limit):
+            return False
+        local.restarts += 1
+        local.restart_sec = params["seconds"]
+        return True
+
+    def crash_loop_settled(self, local, now):
+        """systemd finished a transition of `local` in a crash loop: after RestartSec it starts
+        the unit again; that start fails again (-> auto-restart) or, healed or out of
+        restarts, the unit runs."""
+        if local.job != "launched" or not local.restart_sec or local.systemd is None:
+            return
+        if local.systemd[2] == "auto-restart":
+            local.settle_at = now + local.restart_sec
+            local.settle_to = ("loaded", "activating", "start-pre")
+        elif local.systemd[2] == "start-pre":
+            if self.next_start_fails(local):
+                local.settle_at = now + local.restart_sec
+                local.settle_to = ("loaded", "activating", "auto-restart")
+            else:
+                local.restart_sec = 0.0
+                local.settle_at = now + self.cfg.start_delay
+                local.settle_to = ("loaded", "active", "running")
 
     def agent_conflict(self, machine, unit):
         """True while the agent still has a unit that conflicts with `unit`, even one it is
@@ -520,6 +564,7 @@ class Cluster:
             # systemd finishing a transition is independent of the agent's pace
             if local.settle_at is not None and now >= local.settle_at:
                 local.systemd, local.settle_at, local.settle_to = local.settle_to, None, None
+                self.crash_loop_settled(local, now)
             if local.gc_at is not None:
                 if unit is not None and local.job is None:
                     local.gc_at = None  # wanted again before the entry went
@@ -534,6 +579,7 @@ class Cluster:
                     local.job = None
                     if local.systemd and local.systemd[1] in ("active", "activating"):
                         local.systemd = ("loaded", "inactive", "dead")
+                        local.settle_at = local.settle_to = None  # no start goes on
                     local.gc_at = now + cfg.state_ttl
                 continue
             if local.job is not None and local.hash != unit.hash:
@@ -559,11 +605,16 @@ class Cluster:
                 what = self.behaviour_of(name)
                 if local.systemd is None or local.systemd[1] not in ("active", "activating"):
                     local.systemd = ("loaded", "activating", "start-pre")
+                local.restarts, local.restart_sec = 0, 0.0  # systemd's counter starts anew
                 if what == "never-start":
                     local.settle_at = None
                 elif what == "fail":
                     local.settle_at, local.settle_to = now + cfg.start_delay, (
                         "loaded", "failed", "failed")
+                elif what == "crash-loop" and self.next_start_fails(local):
+                    local.systemd = ("loaded", "activating", "start-pre")
+                    local.settle_at, local.settle_to = now + local.restart_sec, (
+                        "loaded", "activating", "auto-restart")
                 elif local.systemd[1] != "active":
                     local.settle_at, local.settle_to = now + cfg.start_delay, (
                         "loaded", "active", "running")
@@ -578,6 +629,11 @@ class Cluster:
             if local.job == "launched" and local.systemd and local.systemd[1] == "active":
                 if self.behaviour_of(name) == "fail":
                     local.systemd = ("loaded", "failed", "failed")
+                elif self.next_start_fails(local):
+                    # its main process dies: systemd waits RestartSec, then starts it again
+                    local.systemd = ("loaded", "activating", "auto-restart")
+                    local.settle_at, local.settle_to = now + local.restart_sec, (
+                        "loaded", "activating", "start-pre")
 
     def expire_lost(self, now):
         for mid in [m.id for m in self.machines.values()
@@ -900,11 +956,22 @@ class Api:
                 c.requests, c.total_requests = {}, 0
                 return True
             if path in ("/_double/fail", "/_double/never-start"):
-                c.behaviour.append((arg("unit", "*"), path.rsplit("/", 1)[1]))
+                c.behaviour.append((arg("unit", "*"), path.rsplit("/", 1)[1], {}))
+                return True
+            if path == "/_double/crash-loop":
+                try:
+                    restarts = None if arg("restarts") is None else int(arg("restarts"))
+                    seconds = float(arg("seconds", "0.5"))
+                except ValueError:
+                    raise HttpError(400, "restarts must be an integer, seconds a number")
+                if (restarts is not None and restarts < 0) or not 0 < seconds < float("inf"):
+                    raise HttpError(400, "restarts must be 0 or more, seconds more than 0")
+                c.behaviour.append((arg("unit", "*"), "crash-loop",
+                                    {"restarts": restarts, "seconds": seconds}))
                 return True
             if path == "/_double/heal":
                 glob = arg("unit", "*")
-                c.behaviour = [(g, w) for g, w in c.behaviour if g != glob]
+                c.behaviour = [(g, w, p) for g, w, p in c.behaviour if g != glob]
                 # a unit held back from starting now finishes its start
                 for machine in c.machines.values():
                     for local in machine.units.values():

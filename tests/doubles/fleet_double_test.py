@@ -213,6 +213,64 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual((s["systemdActiveState"], s["systemdSubState"]),
                          ("activating", "start-pre"))
 
+    def watch_states(self, name, until, timeout=10):
+        """The (active, sub) states `name` goes through, polled every 10 ms, until `until`
+        of them is true (or `timeout`)."""
+        seen = []
+
+        def watch():
+            for s in states(self.d, name):
+                key = (s["systemdActiveState"], s["systemdSubState"])
+                if not seen or seen[-1] != key:
+                    seen.append(key)
+            return until(seen)
+
+        eventually(watch, timeout=timeout, step=0.01)
+        return seen
+
+    def test_a_crash_looping_unit_keeps_restarting_and_never_fails(self):
+        self.d.control("crash-loop?unit=loop@*&seconds=0.1")
+        self.d.put_unit("loop@1.service", service("loop"), "launched")
+        seen = self.watch_states(
+            "loop@1.service", lambda seen: seen.count(("activating", "auto-restart")) >= 3)
+        self.assertGreaterEqual(seen.count(("activating", "auto-restart")), 3, seen)
+        # never failed, never running: start-pre and auto-restart by turns (seen keeps a state
+        # once per change, so three auto-restarts had other states between them)
+        self.assertLessEqual(set(seen), {("inactive", "dead"), ("activating", "start-pre"),
+                                         ("activating", "auto-restart")}, seen)
+        self.assertEqual(unit(self.d, "loop@1.service")["currentState"], "launched")
+        self.assertFalse(self.d.control("settled", "GET"))
+        # healed, its next start succeeds
+        self.d.control("heal?unit=loop@*")
+        self.assertTrue(eventually(lambda: running(self.d, "loop@1.service"), timeout=10))
+
+    def test_a_unit_told_to_restart_once_then_runs(self):
+        self.d.control("crash-loop?unit=once.service&restarts=1&seconds=0.1")
+        self.d.put_unit("once.service", service("once"), "launched")
+        seen = self.watch_states("once.service",
+                                 lambda seen: seen and seen[-1] == ("active", "running"))
+        self.assertEqual(seen[-1], ("active", "running"), seen)
+        self.assertEqual(seen.count(("activating", "auto-restart")), 1, seen)
+        self.d.settle()
+        self.assertTrue(running(self.d, "once.service"))
+
+    def test_a_running_unit_can_be_made_to_crash_loop_and_stopped(self):
+        self.d.put_unit("a.service", service("a"), "launched")
+        self.d.settle()
+        self.d.control("crash-loop?unit=a.service&seconds=0.1")
+        seen = self.watch_states("a.service",
+                                 lambda seen: seen.count(("activating", "auto-restart")) >= 2)
+        self.assertGreaterEqual(seen.count(("activating", "auto-restart")), 2, seen)
+        self.d.put_unit("a.service", None, "loaded")
+        self.d.settle()
+        [s] = states(self.d, "a.service")
+        self.assertEqual((s["systemdActiveState"], s["systemdSubState"]), ("inactive", "dead"))
+
+    def test_crash_loop_parameters_are_checked(self):
+        for bad in ("restarts=x", "restarts=-1", "seconds=0", "seconds=abc", "seconds=nan"):
+            resp = self.d.request("POST", "/_double/crash-loop?unit=a.service&" + bad)
+            self.assertEqual(resp.status, 400, bad)
+
     def test_a_starting_fleetd_answers_503_until_it_is_up(self):
         self.d.control("starting?seconds=0.5")
         resp = self.d.request("GET", "/fleet/v1/units")

@@ -201,6 +201,75 @@ TEST_CASE("judge_state: running only when systemd says active/running with the u
   CHECK(bad.message.find("journalctl -u a.service") != std::string::npos);
 }
 
+TEST_CASE("judge_state: a unit seen entering auto-restart 3 times on a machine is failed") {
+  std::string hash = "h";
+  std::vector<UnitState> restarting{state("a.service", k_m2, "activating", "auto-restart", hash)};
+  auto once = judge_state("a.service", Verb::start, hash, restarting, std::nullopt, machines(),
+                          {{k_m2, k_crash_loop_restarts - 1}});
+  CHECK_FALSE(once.final);
+  CHECK(once.state == "activating/auto-restart");
+
+  auto loop = judge_state("a.service", Verb::start, hash, restarting, std::nullopt, machines(),
+                          {{k_m2, k_crash_loop_restarts}});
+  CHECK(loop.final);
+  CHECK(loop.outcome == Outcome::failed);
+  CHECK(loop.state == "activating/auto-restart");
+  CHECK(loop.machine == "22222222.../127.0.0.2");
+  CHECK(loop.message.find("crash loop") != std::string::npos);
+  CHECK(loop.message.find("keeps restarting it") != std::string::npos);
+  CHECK(loop.message.find("journalctl -u a.service on 22222222.../127.0.0.2") != std::string::npos);
+  CHECK(loop.message.find('\n') == std::string::npos);
+
+  // Between two restarts it is activating again: still a crash loop.
+  std::vector<UnitState> again{state("a.service", k_m2, "activating", "start-pre", hash)};
+  CHECK(judge_state("a.service", Verb::start, hash, again, std::nullopt, machines(),
+                    {{k_m2, k_crash_loop_restarts}})
+            .outcome == Outcome::failed);
+  // Running after its restarts: it recovered.
+  std::vector<UnitState> running{state("a.service", k_m2, "active", "running", hash)};
+  auto recovered = judge_state("a.service", Verb::start, hash, running, std::nullopt, machines(),
+                               {{k_m2, k_crash_loop_restarts + 2}});
+  CHECK(recovered.final);
+  CHECK(recovered.outcome == Outcome::ok);
+  // Restarts counted on another machine say nothing of this one.
+  CHECK_FALSE(judge_state("a.service", Verb::start, hash, restarting, std::nullopt, machines(),
+                          {{k_m1, k_crash_loop_restarts}})
+                  .final);
+  // The old unit file restarting while the new one is on its way is not the new one's loop.
+  std::vector<UnitState> old{state("a.service", k_m2, "activating", "auto-restart", "old")};
+  CHECK_FALSE(judge_state("a.service", Verb::start, hash, old, std::nullopt, machines(),
+                          {{k_m2, k_crash_loop_restarts}})
+                  .final);
+}
+
+TEST_CASE("RestartCounter counts each entry into auto-restart, per machine and unit file") {
+  RestartCounter counter;
+  auto look = [&](const std::string& sub, const std::string& machine = k_m1,
+                  const std::string& hash = "h") {
+    counter.observe({state("a.service", machine, "activating", sub, hash),
+                     state("b.service", k_m2, "active", "running", "h")});
+  };
+  look("start-pre");
+  CHECK(counter.counts("a.service", "h").empty());
+  look("auto-restart");
+  look("auto-restart"); // the same restart, seen twice
+  CHECK(counter.counts("a.service", "h") == std::map<std::string, int>{{k_m1, 1}});
+  look("start-pre");
+  look("auto-restart-queued"); // systemd 254 splits the wait in two: one restart
+  look("auto-restart");
+  look("start");
+  look("auto-restart");
+  CHECK(counter.counts("a.service", "h") == std::map<std::string, int>{{k_m1, 3}});
+  counter.observe({}); // gone from /state, then back restarting: a new entry
+  look("auto-restart");
+  CHECK(counter.counts("a.service", "h").at(k_m1) == 4);
+  look("auto-restart", k_m2);
+  look("auto-restart", k_m2, "other");
+  CHECK(counter.counts("a.service", "h") == std::map<std::string, int>{{k_m1, 4}, {k_m2, 1}});
+  CHECK(counter.counts("a.service", "").at(k_m2) == 2);
+  CHECK(counter.counts("b.service", "h").empty());
+}
+
 TEST_CASE("judge_state: a global unit runs when every matching machine runs it") {
   auto units = recorded_units();
   const Unit& global = units.at("everywhere.service");

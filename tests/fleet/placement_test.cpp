@@ -131,4 +131,27 @@ TEST_CASE("metadata, machine id and MachineOf decide where a unit may go") {
             ->find("does not exist") != std::string::npos);
 }
 
+TEST_CASE("a global unit no machine's metadata matches is unschedulable, with the reasons") {
+  auto db = unit("db.service", {xfleet("Global", "true"), xfleet("MachineMetadata", "role=db")});
+  auto why = unschedulable_reason(db, two_machines(), {});
+  REQUIRE(why.has_value());
+  CHECK(*why == "no machine can take it (11111111: no role=db; 22222222: no role=db)");
+
+  // One matching machine is enough: its agent starts it there.
+  auto routers =
+      unit("r.service", {xfleet("Global", "true"), xfleet("MachineMetadata", "role=router")});
+  CHECK_FALSE(unschedulable_reason(routers, two_machines(), {}));
+  CHECK_FALSE(
+      unschedulable_reason(unit("g.service", {xfleet("Global", "true")}), two_machines(), {}));
+  // Only metadata counts for it: fleet's agents run a global unit beside anything.
+  std::vector<Unit> units{unit("x.service", {xfleet("Conflicts", "*")}, k_m2)};
+  CHECK_FALSE(unschedulable_reason(routers, two_machines(), units));
+
+  // No machine at all reads the same as for any other unit.
+  CHECK(unschedulable_reason(db, {}, {}) ==
+        std::optional<std::string>("the cluster has no machine"));
+  CHECK(unschedulable_reason(unit("a.service", {}), {}, {}) ==
+        std::optional<std::string>("the cluster has no machine"));
+}
+
 TEST_SUITE_END();

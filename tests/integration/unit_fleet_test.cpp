@@ -2,6 +2,7 @@
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <doctest/doctest.h>
@@ -83,7 +84,9 @@ std::vector<std::string> running_on(const FleetDouble& fleet, const std::string&
 int puts_counted(const FleetDouble& fleet) {
   auto reply = http_request(fleet.port(), "GET", "/_double/requests", "", 5000);
   int puts = 0;
-  for (const auto& [key, count] : json::parse(reply.body)["by"].items()) {
+  // Named: a range-for over a member of a temporary reads freed memory (before C++23).
+  json by = json::parse(reply.body)["by"];
+  for (const auto& [key, count] : by.items()) {
     if (key.rfind("PUT ", 0) == 0 || key.rfind("DELETE ", 0) == 0) {
       puts += count.get<int>();
     }
@@ -226,6 +229,84 @@ TEST_CASE("a unit no machine can take is reported instead of waited for") {
   CHECK(start.err.find("web@3.service cannot be scheduled") != std::string::npos);
   CHECK(start.err.find("conflicts with web@") != std::string::npos);
   CHECK(running_on(fleet, "web@1.service").size() == 1);
+}
+
+namespace {
+
+/// The lines of `err` herald logged as errors (off a terminal stderr also has a progress line
+/// per change of every unit).
+std::string error_lines(const std::string& err) {
+  std::string errors;
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" error ") != std::string::npos) {
+      errors += line + "\n";
+    }
+  }
+  return errors;
+}
+
+} // namespace
+
+TEST_CASE("a unit systemd keeps restarting is reported failed long before --timeout") {
+  FleetDouble fleet;
+  // activating/start-pre, then activating/auto-restart, half a second each, over and over:
+  // what systemd shows of a Restart= unit that crashes, never "failed".
+  fleet.control("crash-loop?unit=loop.service&seconds=0.5");
+  TempDir dir;
+  dir.write("loop.service", "[Service]\nExecStart=/bin/false\nRestart=always\n");
+  auto started = std::chrono::steady_clock::now();
+  auto start = herald_unit(fleet, {"start", dir.file("loop.service"), "--timeout", "60s"});
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK_MESSAGE(start.status == 1, start.err);
+  CHECK(took < 40s);
+  std::string errors = error_lines(start.err);
+  INFO(start.err);
+  CHECK(errors.find("loop.service: crash loop: systemd keeps restarting it") != std::string::npos);
+  CHECK(errors.find("see journalctl -u loop.service on ") != std::string::npos);
+  CHECK((errors.find(" on 11111111.../127.0.0.1") != std::string::npos ||
+         errors.find(" on 22222222.../127.0.0.1") != std::string::npos));
+  CHECK(std::count(errors.begin(), errors.end(), '\n') == 1);
+
+  auto json_run = herald_unit(fleet, {"start", "loop", "--timeout", "60s", "-o", "json"});
+  CHECK(json_run.status == 1);
+  json unit = json::parse(json_run.out)["units"][0];
+  CHECK(unit["result"] == "failed");
+  CHECK(unit["machine"].get<std::string>().find("...") != std::string::npos);
+}
+
+TEST_CASE("a unit that restarts once and then runs is reported running") {
+  FleetDouble fleet;
+  fleet.control("crash-loop?unit=once.service&restarts=1&seconds=1");
+  TempDir dir;
+  dir.write("once.service", "[Service]\nExecStart=/bin/sh -c 'sleep 1000'\nRestart=always\n");
+  auto start =
+      herald_unit(fleet, {"start", dir.file("once.service"), "--timeout", "60s", "-o", "json"});
+  REQUIRE_MESSAGE(start.status == 0, start.err);
+  // The wait saw the restart (each phase lasts a second, it looks every 250 ms).
+  CHECK_MESSAGE(start.err.find("activating/auto-restart") != std::string::npos, start.err);
+  json unit = json::parse(start.out)["units"][0];
+  CHECK(unit["result"] == "ok");
+  CHECK(unit["state"] == "active/running");
+  CHECK(running_on(fleet, "once.service").size() == 1);
+}
+
+TEST_CASE("a global unit whose metadata no machine has is reported instead of waited for") {
+  FleetDouble fleet;
+  TempDir dir;
+  dir.write("db.service", "[Service]\nExecStart=/bin/sh -c 'sleep 1000'\n\n"
+                          "[X-Fleet]\nGlobal=true\nMachineMetadata=role=db\n");
+  auto started = std::chrono::steady_clock::now();
+  auto start =
+      herald_unit(fleet, {"start", dir.file("db.service"), "--timeout", "50s", "-o", "json"});
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK_MESSAGE(start.status == 1, start.err);
+  CHECK(took < 40s);
+  CHECK(error_lines(start.err).find("db.service: db.service cannot be scheduled: no machine can "
+                                    "take it (11111111: no role=db; 22222222: no role=db)") !=
+        std::string::npos);
+  json unit = json::parse(start.out)["units"][0];
+  CHECK(unit["result"] == "unschedulable");
 }
 
 TEST_CASE("a unit that never starts ends with --timeout and exit 75") {

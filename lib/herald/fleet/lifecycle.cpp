@@ -279,9 +279,41 @@ Step plan_step(const UnitRequest& request, const LifecycleOptions& options,
   return step;
 }
 
+bool is_auto_restart(const UnitState& state) {
+  return state.sub_state.find("auto-restart") != std::string::npos;
+}
+
+void RestartCounter::observe(const std::vector<UnitState>& states) {
+  std::set<Key> now;
+  for (const UnitState& state : states) {
+    if (!is_auto_restart(state)) {
+      continue;
+    }
+    Key key{state.name, state.machine_id, state.hash};
+    if (m_restarting.count(key) == 0) {
+      ++m_counts[key];
+    }
+    now.insert(std::move(key));
+  }
+  m_restarting = std::move(now);
+}
+
+std::map<std::string, int> RestartCounter::counts(const std::string& unit,
+                                                  const std::string& hash) const {
+  std::map<std::string, int> out;
+  for (const auto& [key, count] : m_counts) {
+    const auto& [name, machine, file] = key;
+    if (name == unit && (hash.empty() || file == hash)) {
+      out[machine] += count;
+    }
+  }
+  return out;
+}
+
 UnitReport judge_state(const std::string& unit, Verb verb, const std::string& hash,
                        const std::vector<UnitState>& states, const std::optional<Unit>& known,
-                       const std::vector<Machine>& machines) {
+                       const std::vector<Machine>& machines,
+                       const std::map<std::string, int>& restarts) {
   std::vector<const UnitState*> mine;
   for (const UnitState& state : states) {
     if (state.name == unit) {
@@ -332,6 +364,21 @@ UnitReport judge_state(const std::string& unit, Verb verb, const std::string& ha
                                        "systemd reports it failed; see journalctl -u " + unit +
                                            " on " + machine_legend(state->machine_id, machines));
       report.machine = machine_legend(state->machine_id, machines);
+      return report;
+    }
+  }
+  for (const UnitState* state : mine) {
+    auto seen = restarts.find(state->machine_id);
+    bool running = state->active_state == "active" && state->sub_state == "running";
+    if (current(state) && !running && seen != restarts.end() &&
+        seen->second >= k_crash_loop_restarts) {
+      std::string where = machine_legend(state->machine_id, machines);
+      UnitReport report = final_report(
+          unit, Outcome::failed, systemd_state(*state),
+          fmt::format("crash loop: systemd keeps restarting it after failures (seen entering "
+                      "auto-restart {} times); see journalctl -u {} on {}",
+                      seen->second, unit, where));
+      report.machine = where;
       return report;
     }
   }
@@ -579,11 +626,13 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
   policy.cap = std::max(options.poll_interval, std::chrono::milliseconds(2000));
   Backoff backoff(policy);
   std::string last_error;
+  RestartCounter restarts; // a unit that keeps restarting is failed, not waited for
   while (true) {
     std::chrono::milliseconds pause = options.poll_interval;
     check_stop(options.stop);
     try {
       std::vector<UnitState> states = client.list_states();
+      restarts.observe(states);
       auto now = Clock::now();
       bool past_grace = now - started >= options.schedule_grace;
       bool need_units = options.verb == Verb::unload;
@@ -621,6 +670,7 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
       if (outage.recovered()) {
         backoff.reset();
       }
+      bool machines_listed = false; // by this poll
       bool pending = false;
       for (std::size_t i : waiting) {
         if (run.is_final(i)) {
@@ -633,13 +683,22 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
           known = it->second;
         }
         std::string hash = known && !known->options.empty() ? unit_hash(known->options) : "";
-        UnitReport report = judge_state(name, options.verb, hash, states, known, machines);
+        UnitReport report = judge_state(name, options.verb, hash, states, known, machines,
+                                        restarts.counts(name, hash));
         bool no_state = std::none_of(states.begin(), states.end(),
                                      [&](const UnitState& s) { return s.name == name; });
         if (!report.final && need_units && past_grace && no_state && known &&
             known->machine_id.empty() &&
             (options.verb == Verb::start || options.verb == Verb::load)) {
-          if (auto why = unschedulable_reason(*known, machines, fresh)) {
+          auto why = unschedulable_reason(*known, machines, fresh);
+          if (why && !machines_listed) {
+            // The machines were listed when the wait began: one that joined since may take it
+            // (a global unit gets no machineID to tell of it).
+            machines = client.list_machines();
+            machines_listed = true;
+            why = unschedulable_reason(*known, machines, fresh);
+          }
+          if (why) {
             report = final_report(name, Outcome::unschedulable, "unschedulable",
                                   name + " cannot be scheduled: " + *why);
           }

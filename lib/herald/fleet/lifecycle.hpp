@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace herald::fleet {
@@ -114,12 +116,46 @@ struct Step {
 Step plan_step(const UnitRequest& request, const LifecycleOptions& options,
                const std::map<std::string, Unit>& units);
 
+/// How many times a wait must see a unit enter systemd's auto-restart on one machine before it
+/// reports the unit failed (a crash loop). A unit with Restart= never shows "failed" while
+/// systemd keeps restarting it (activating/auto-restart, then activating again), so without
+/// this `start` would wait out --timeout. One restart is a hiccup (a dependency not up yet, a
+/// slow pull); a third one within the same wait means it is not recovering. With the
+/// RestartSec=2-5 of the generated units that is some 6-20 s, far below the default --timeout
+/// of 5m. A restart that comes and goes between two looks at /state (RestartSec shorter than
+/// the poll interval) is not seen: such a unit is still bounded by --timeout.
+inline constexpr int k_crash_loop_restarts = 3;
+
+/// Counts, per unit, machine and unit file (hash), how often a wait saw the unit enter
+/// systemd's auto-restart: once per look at /state in which it is restarting and was not in
+/// the look before. The wait loop keeps one; judge_state() reads its counts.
+class RestartCounter {
+public:
+  /// Takes one /state answer (every unit of it).
+  void observe(const std::vector<UnitState>& states);
+  /// The counts of `unit` running the file `hash` (empty: any file), by machine ID; machines
+  /// where it was never seen restarting are absent.
+  std::map<std::string, int> counts(const std::string& unit, const std::string& hash) const;
+
+private:
+  using Key = std::tuple<std::string, std::string, std::string>; // unit, machine, hash
+  std::set<Key> m_restarting;                                    // in the last look
+  std::map<Key, int> m_counts;
+};
+
+/// True when systemd's sub-state says the unit is between two runs of Restart=: auto-restart
+/// (and systemd 254's auto-restart-queued, dead-/failed-before-auto-restart).
+bool is_auto_restart(const UnitState& state);
+
 /// What /state (and the unit, when known) says about `unit` for `verb`: final ok or failed, or
 /// still on its way (final = false, with the state it is in). `hash` is the unit file it should
 /// run (empty: any), `machines` the cluster, for global units and the machine legend.
+/// `restarts` (RestartCounter::counts) are the times the wait saw it enter auto-restart, by
+/// machine: from k_crash_loop_restarts on, a unit that is not active/running there is failed.
 UnitReport judge_state(const std::string& unit, Verb verb, const std::string& hash,
                        const std::vector<UnitState>& states, const std::optional<Unit>& known,
-                       const std::vector<Machine>& machines);
+                       const std::vector<Machine>& machines,
+                       const std::map<std::string, int>& restarts = {});
 
 /// "11111111.../10.0.0.1", as fleetctl names a machine; the id alone when it is unknown.
 std::string machine_legend(const std::string& machine_id, const std::vector<Machine>& machines);

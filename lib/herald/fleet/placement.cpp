@@ -101,6 +101,17 @@ bool machine_matches_id(const Machine& machine, std::string_view wanted) {
   return machine.id == wanted || machine.short_id() == wanted;
 }
 
+/// "no role=web" when `machine` lacks the MachineMetadata of `req`.
+std::optional<std::string> metadata_refusal(const Requirements& req, const Machine& machine) {
+  for (const auto& [key, values] : req.metadata) {
+    auto have = machine.metadata.find(key);
+    if (have == machine.metadata.end() || values.count(have->second) == 0) {
+      return fmt::format("no {}={}", key, *values.begin());
+    }
+  }
+  return std::nullopt;
+}
+
 bool scheduled_here(const Unit& unit, const Machine& machine) {
   return unit.machine_id == machine.id && (unit.desired_state == DesiredState::loaded ||
                                            unit.desired_state == DesiredState::launched);
@@ -189,11 +200,8 @@ std::optional<std::string> placement_refusal(const Unit& unit, const Machine& ma
   if (!req.machine_id.empty() && !machine_matches_id(machine, req.machine_id)) {
     return fmt::format("MachineID={}", req.machine_id);
   }
-  for (const auto& [key, values] : req.metadata) {
-    auto have = machine.metadata.find(key);
-    if (have == machine.metadata.end() || values.count(have->second) == 0) {
-      return fmt::format("no {}={}", key, *values.begin());
-    }
+  if (auto refusal = metadata_refusal(req, machine)) {
+    return refusal;
   }
   for (const std::string& peer : req.peers) {
     bool there = std::any_of(units.begin(), units.end(), [&](const Unit& other) {
@@ -219,9 +227,6 @@ std::optional<std::string> unschedulable_reason(const Unit& unit,
                                                 const std::vector<Machine>& machines,
                                                 const std::vector<Unit>& units) {
   Requirements req = requirements_of(unit.name, unit.options);
-  if (req.global) {
-    return std::nullopt;
-  }
   for (const std::string& peer : req.peers) {
     auto it = std::find_if(units.begin(), units.end(),
                            [&](const Unit& other) { return other.name == peer; });
@@ -237,7 +242,11 @@ std::optional<std::string> unschedulable_reason(const Unit& unit,
   }
   std::string reasons;
   for (const Machine& machine : machines) {
-    auto refusal = placement_refusal(unit, machine, units);
+    // A global unit is not placed by the engine: each agent runs it when its machine has the
+    // metadata (fleet's desiredAgentState looks at nothing else; Global forbids MachineID,
+    // MachineOf and Conflicts of its own).
+    auto refusal =
+        req.global ? metadata_refusal(req, machine) : placement_refusal(unit, machine, units);
     if (!refusal) {
       return std::nullopt;
     }

@@ -38,9 +38,11 @@ bool glob_match(std::string_view pattern, std::string_view name);
 std::optional<std::string> placement_refusal(const Unit& unit, const Machine& machine,
                                              const std::vector<Unit>& units);
 
-/// For a non-global unit that has no machine: the reason no machine of `machines` can take it,
-/// one clause per machine ("11111111: conflicts with hello@1.service; 22222222: ..."), or
-/// nullopt when some machine could (fleet's engine will place it on its next pass) or when a
+/// For a unit that has no machine (a global unit: that runs nowhere): the reason no machine of
+/// `machines` can take it, one clause per machine ("11111111: conflicts with hello@1.service;
+/// 22222222: ..."; for a global unit only its MachineMetadata counts: "11111111: no
+/// role=router"), "the cluster has no machine", or nullopt when some machine could (fleet's
+/// engine will place it on its next pass, an agent will start a global unit) or when a
 /// MachineOf peer is itself still waiting for a machine.
 std::optional<std::string> unschedulable_reason(const Unit& unit,
                                                 const std::vector<Machine>& machines,
