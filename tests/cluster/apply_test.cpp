@@ -8,6 +8,7 @@
 #include "support/error_kind.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <doctest/doctest.h>
 #include <map>
 #include <set>
@@ -210,6 +211,64 @@ TEST_CASE("apply: a new instance that fails stops the rollout, names it with its
   CHECK(std::find(journal.begin(), journal.end(), "stop web@4") != journal.end());
   CHECK(std::find(journal.begin(), journal.end(), "remove web@4") == journal.end());
   CHECK(routes.routable("web").size() == 3);
+}
+
+TEST_CASE("apply: where registration does not wait for health, a new instance that exits soon "
+          "after it was routable fails the rollout and no old one is withdrawn") {
+  // Docker's registrator announces a container when it starts: one that registers and then exits
+  // (a bad config read a moment after start) must not count as up.
+  MemoryScheduler scheduler;
+  scheduler.set_health_gates_registration(false);
+  JournalRoutes routes(scheduler);
+  auto file = [](const std::string& image) {
+    return parse_cluster("apps:\n  - name: web\n    image: " + image +
+                             "\n    port: 80\n    instances: 2\n    health: {path: /health, "
+                             "interval: 100ms, timeout: 50ms, rise: 2}\n    update: {drain: 0s}\n",
+                         "cluster.yaml", herald::cluster::test::files({}));
+  };
+  ClusterSpec v1 = file("web:v1");
+  bring_up(v1, scheduler, routes);
+  std::vector<std::string> before = steps(scheduler);
+
+  // web@3 (v2) runs and is routable, then crashes 50 ms later: inside the 200 ms it must stay up.
+  std::atomic<bool> done{false};
+  std::thread crasher([&] {
+    const InstanceName fresh{"web", "3"};
+    for (int i = 0; i < 2000 && !done; ++i) {
+      auto seen = scheduler.find(fresh);
+      if (seen && seen->state == State::running) {
+        std::this_thread::sleep_for(50ms);
+        scheduler.fail(fresh, {"fatal: no config"});
+        return;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  ClusterSpec v2 = file("web:v2");
+  std::string message;
+  try {
+    apply(v2, make_plan(v2, scheduler.list()), scheduler, routes, quick());
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::failed);
+    message = e.what();
+  }
+  done = true;
+  crasher.join();
+  CHECK_MESSAGE(message.rfind("web@3 failed", 0) == 0, message);
+  CHECK(message.find("fatal: no config") != std::string::npos);
+  CHECK(message.find("the instances it was to replace still serve") != std::string::npos);
+  std::vector<std::string> journal = steps(scheduler);
+  CHECK(std::find(journal.begin(), journal.end(), "withdraw web@1") == journal.end());
+  CHECK(std::find(journal.begin(), journal.end(), "withdraw web@2") == journal.end());
+  CHECK(routes.routable("web").size() == 2);
+
+  // The same rollout with an instance that stays up goes through, after it stayed up 200 ms.
+  scheduler.set_start_behaviour([](const scheduler::InstanceSpec&) { return State::running; });
+  ClusterSpec v3 = file("web:v3");
+  auto started = std::chrono::steady_clock::now();
+  ApplyResult result = apply(v3, make_plan(v3, scheduler.list()), scheduler, routes, quick());
+  CHECK(result.replaced == 2);
+  CHECK(std::chrono::steady_clock::now() - started >= 400ms); // two steps, each settling 200 ms
 }
 
 TEST_CASE("apply: an instance that runs but never registers times out with the likely cause") {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <map>
 #include <set>
 #include <thread>
 #include <utility>
@@ -127,14 +128,34 @@ public:
     m_scheduler.start(instance_spec(m_cluster, app, instance));
   }
 
-  /// Waits until every instance of `names` runs and is routable; Error(failed) for the first
-  /// that fails or outlasts the timeout.
+  /// How long a routable new instance of `app` must stay up before it counts: 0 where its
+  /// registration waits for its health check to pass (fleet's sidekicks), else the time that
+  /// check would take to rise (interval x rise; 2 s for an app without one). A container that
+  /// starts, is registered and exits a moment later (a bad config) then fails the rollout instead
+  /// of having an old instance retired for it.
+  milliseconds settle_time(const std::string& app) const {
+    const AppSpec* spec = m_cluster.app(app);
+    if (spec == nullptr || m_scheduler.health_gates_registration()) {
+      return milliseconds(0);
+    }
+    const HealthCheck& health = spec->health;
+    return health.path.empty() ? milliseconds(2000) : health.interval * std::max(health.rise, 1);
+  }
+
+  /// Waits until every instance of `names` runs, is routable and, where its registration does not
+  /// wait for its health check, has stayed up for settle_time(); Error(failed) for the first that
+  /// fails, restarts meanwhile or outlasts the timeout.
   void wait_routable(const std::vector<InstanceName>& names) {
     std::set<std::string> pending;
     for (const InstanceName& name : names) {
       pending.insert(name.str());
     }
     std::set<std::string> running;
+    struct Routable {
+      Clock::time_point since;
+      int restarts = 0;
+    };
+    std::map<std::string, Routable> routable; // routable, settling
     const auto deadline = Clock::now() + m_options.timeout;
     while (!pending.empty()) {
       check_stop();
@@ -149,16 +170,33 @@ public:
         if (seen->state == scheduler::State::failed) {
           fail(name, "failed", seen);
         }
+        auto settling = routable.find(name.str());
+        if (settling != routable.end() && (seen->state != scheduler::State::running ||
+                                           seen->restarts != settling->second.restarts)) {
+          fail(name, "did not stay up after it was routable", seen);
+        }
         if (seen->state != scheduler::State::running) {
           continue;
         }
         if (running.insert(name.str()).second) {
           say(name, "running" + (seen->machine.empty() ? "" : " on " + seen->machine));
         }
+        if (settling != routable.end()) {
+          milliseconds settle = settle_time(name.app);
+          if (Clock::now() - settling->second.since >= settle) {
+            say(name, "ready (up " + format_duration(settle) + " since it was routable)");
+            pending.erase(name.str());
+          }
+          continue;
+        }
         for (const registry::Instance& route : m_routes.routable(name.app)) {
           if (same_instance(route, *seen)) {
             say(name, "routable at " + route.address->str());
-            pending.erase(name.str());
+            if (settle_time(name.app).count() > 0) {
+              routable[name.str()] = {Clock::now(), seen->restarts};
+            } else {
+              pending.erase(name.str());
+            }
             break;
           }
         }

@@ -243,6 +243,13 @@ public:
 
   // --- units beside the instances (routers, extra units); fleet only -------------------------
 
+  /// True when an instance is registered only once its health check passes (fleet: each
+  /// instance's sidekick runs `announce --check-http`), so "routable" already means "healthy".
+  /// False for docker: the registrator announces a container when it starts (its
+  /// SERVICE_CHECK_* labels are carried as meta, not run), so cluster up watches a new instance
+  /// for the time its check would take to rise before it counts as up.
+  virtual bool health_gates_registration() const { return true; }
+
   /// True when the backend runs plain units (fleet); the docker backend runs containers only.
   virtual bool runs_units() const { return false; }
   /// The units herald made for a cluster file (those carrying X-Herald-Cluster-Unit), sorted by

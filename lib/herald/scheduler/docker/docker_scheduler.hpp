@@ -70,6 +70,7 @@ public:
 
   std::string_view backend() const override { return "docker"; }
   std::string describe() const override;
+  bool health_gates_registration() const override { return false; }
 
   std::vector<Instance> list(std::string_view app = {}) override;
   std::optional<Instance> find(const InstanceName& name) override;

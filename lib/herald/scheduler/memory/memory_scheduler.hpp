@@ -2,6 +2,7 @@
 
 #include "herald/scheduler/scheduler.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,6 +29,7 @@ public:
 
   std::string_view backend() const override { return "memory"; }
   std::string describe() const override { return "memory scheduler"; }
+  bool health_gates_registration() const override { return m_health_gated; }
 
   std::vector<Instance> list(std::string_view app = {}) override;
   void start(const InstanceSpec& spec) override;
@@ -56,6 +58,9 @@ public:
   void add_machine(Machine machine);
   /// Makes every call fail with Error(kind) (as an engine that went away), until cleared.
   void set_unavailable(std::optional<ErrorKind> kind);
+  /// Whether registrations wait for health checks, as fleet's sidekicks (default) or not, as
+  /// docker's registrator.
+  void set_health_gates_registration(bool gated) { m_health_gated = gated; }
 
   /// What the scheduler was asked to do, in order: "start web@1 abc123", "withdraw web@2",
   /// "stop web@2", "remove web@2" (start names the spec hash; a start that changed nothing is
@@ -94,6 +99,7 @@ private:
   std::map<Key, Entry> m_entries;
   StartBehaviour m_behaviour;
   std::optional<ErrorKind> m_unavailable;
+  std::atomic<bool> m_health_gated{true};
   std::vector<std::string> m_journal;
   std::uint16_t m_next_port = 32768; ///< ephemeral ports, as Docker hands them out
 };
