@@ -1,5 +1,6 @@
 #include "support/dockerd.hpp"
 #include "support/etcd_server.hpp"
+#include "support/haproxy.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -97,10 +98,13 @@ struct ClusterWorld {
   EtcdServer etcd;
   TempDir dir;
   std::string app = "c" + std::to_string(::getpid());
-  /// The app's keys live under ROOT/services/web, the layout the bundled templates read, so a
-  /// render with --prefix ROOT serves this test's app only.
+  /// The app's keys live under ROOT/services/web, the layout the bundled templates read.
   std::string root = "/" + app;
   std::string prefix = root + "/services/web";
+  /// What a router's render reads with --prefix ROOT: this test's app only. The registrator
+  /// registers every container of the shared engine, and the other docker tests' instances
+  /// coming and going must not reach this test's router (its reloads, its drop guard).
+  std::string app_keys() const { return "/services/web/" + app; }
   AppContainers containers{daemon, app};
   std::unique_ptr<Process> registrator;
 
@@ -347,10 +351,12 @@ TEST_CASE("cluster up brings an app up through docker, a second up does nothing,
   CHECK_MESSAGE(up.err.find("fatal: no config for this version") != std::string::npos, up.err);
   CHECK_MESSAGE(up.err.find(world.app + "@") != std::string::npos, up.err);
   CHECK_MESSAGE(up.err.find("stopped and kept for its logs") != std::string::npos, up.err);
-  CHECK(world.bodies() == repeat("v2", 2));
+  RunResult ps = world.daemon.try_docker({"ps", "-a", "--filter", "label=herald.app=" + world.app,
+                                          "--format", "{{.Names}} {{.Status}} {{.Image}}"});
+  CHECK_MESSAGE(world.bodies() == repeat("v2", 2), up.err << ps.out);
   RunResult running = world.daemon.try_docker(
       {"ps", "-q", "--filter", "label=herald.app=" + world.app, "--filter", "status=running"});
-  CHECK(std::count(running.out.begin(), running.out.end(), '\n') == 2);
+  CHECK_MESSAGE(std::count(running.out.begin(), running.out.end(), '\n') == 2, up.err << ps.out);
 
   // Down: nothing of the app runs, nothing of it is registered.
   RunResult down = world.cluster({"down"});
@@ -401,6 +407,36 @@ Load parse_wrk(const std::string& out) {
   return load;
 }
 
+/// wrk for `seconds` against the router on 127.0.0.1:`port` with `Host: HOST` (2 threads, 20
+/// keep-alive connections, each pausing 5 ms between requests: a steady load of at most 4000
+/// requests/s that leaves the machine to the other tests), counting 200s whose body is neither
+/// version. A request counts as timed out after 10 s, not wrk's 2 s: on a CI machine shared with
+/// other docker tests an answer can take over a second without anything being dropped.
+std::unique_ptr<Process> wrk_load(const ClusterWorld& world, int port, const std::string& host,
+                                  int seconds) {
+  std::string wrk = find_program("wrk");
+  if (wrk.empty()) {
+    skip("wrk is not installed (Debian package wrk)");
+  }
+  std::string script = world.dir.write("count.lua", R"(
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function delay() return 5 end
+function response(status, headers, body)
+  if status == 200 and body ~= "v1\n" and body ~= "v2\n" then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("unexpected bodies: %d\n", total))
+end
+)");
+  return std::make_unique<Process>(std::vector<std::string>{
+      wrk, "-t2", "-c20", "-d" + std::to_string(seconds) + "s", "--timeout", "10s", "-s", script,
+      "-H", "Host: " + host, "http://127.0.0.1:" + std::to_string(port) + "/"});
+}
+
 /// nginx in front of the world's app, kept in step by `herald render --watch --wait` from the
 /// bundled nginx-host.tmpl with retries to another upstream turned off: a request sent to an
 /// instance that is gone is a 502 the load sees, not one nginx hides.
@@ -415,22 +451,14 @@ struct Router {
     auto at = tmpl.find(retry);
     REQUIRE(at != std::string::npos);
     tmpl.replace(at, retry.size(), "proxy_next_upstream off;");
-    // Only this test's app: the registrator also registers the containers of docker tests
-    // running beside this one, whose changes must not count as this rollout's reloads.
-    const std::string range = "{{range routes \"/services/web\"}}";
-    auto from = tmpl.find(range);
-    auto last_end = tmpl.rfind("{{end}}");
-    REQUIRE((from != std::string::npos && last_end != std::string::npos));
-    tmpl.replace(last_end, 7, "{{end}}{{end}}");
-    tmpl.replace(from, range.size(), range + "{{if eq .Name \"" + world.app + "\"}}");
     std::string path = world.dir.write("nginx-no-retry.tmpl", tmpl);
     nginx.start();
     render = std::make_unique<Process>(
         std::vector<std::string>{herald_bin(), "--registry", world.etcd.v3_url(), "render",
                                  "--template", path, "--dest", nginx.conf_d() + "/apps.conf",
-                                 "--prefix", world.root, "--keys", "/services/web", "--check-cmd",
+                                 "--prefix", world.root, "--keys", world.app_keys(), "--check-cmd",
                                  nginx.check_cmd(), "--reload-cmd", nginx.reload_cmd(), "--watch",
-                                 "--wait", "2s:4s"},
+                                 "--wait", "3s:5s"},
         std::map<std::string, std::string>{{"HERALD_NGINX_LISTEN", std::to_string(nginx.port())},
                                            {"HERALD_DOMAIN", "localhost"}});
   }
@@ -461,31 +489,9 @@ struct Router {
     return count;
   }
 
-  /// wrk for `seconds` (2 threads, 20 keep-alive connections, each pausing 5 ms between requests:
-  /// a steady load of at most 4000 requests/s that leaves the machine to the other tests),
-  /// counting 200s whose body is neither version.
+  /// wrk through nginx for `seconds` (see wrk_load()).
   std::unique_ptr<Process> load(int seconds) const {
-    std::string wrk = find_program("wrk");
-    if (wrk.empty()) {
-      skip("wrk is not installed (Debian package wrk)");
-    }
-    std::string script = world.dir.write("count.lua", R"(
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0 end
-function delay() return 5 end
-function response(status, headers, body)
-  if status == 200 and body ~= "v1\n" and body ~= "v2\n" then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
-  io.write(string.format("unexpected bodies: %d\n", total))
-end
-)");
-    return std::make_unique<Process>(std::vector<std::string>{
-        wrk, "-t2", "-c20", "-d" + std::to_string(seconds) + "s", "-s", script, "-H",
-        "Host: " + host(), "http://127.0.0.1:" + std::to_string(nginx.port()) + "/"});
+    return wrk_load(world, nginx.port(), host(), seconds);
   }
 };
 
@@ -496,7 +502,7 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   ClusterWorld world;
   std::string v1 = versioned_image(world.daemon, "v1");
   std::string v2 = versioned_image(world.daemon, "v2");
-  world.file(v1, 3, "5s");
+  world.file(v1, 3, "6s");
   RunResult up = world.cluster({"up", "--timeout", "60s"});
   REQUIRE_MESSAGE(up.status == 0, up.err);
 
@@ -504,15 +510,18 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   REQUIRE_MESSAGE(
       eventually([&] { return router.bodies(6) == std::set<std::string>{"v1\n"}; }, 20s),
       router.render->err() << router.nginx.error_log());
-  sleep_ms(4500); // the first install's burst is over
+  sleep_ms(5500); // the first install's burst (--wait 3s:5s) is over
   int reloads_before = router.reloads();
 
   // 3 old instances, max_surge 1: three steps, each adding one new instance and withdrawing one
-  // old one, which render's --wait gathers into one reload per step (2 s: the generated render
-  // units wait 1 s; the test leaves room for a loaded CI machine, and drains the default 5 s).
+  // old one, which render's --wait gathers into one reload per step. The generated render units
+  // wait 1s:3s with the default 5 s drain; the test leaves room for a CI machine loaded by the
+  // docker tests beside it, where a step's withdrawal can come over 2 s after its addition: it
+  // waits 3s:5s and drains 6 s (the reload lands at most 5 s after the addition, so before the
+  // old instance stops).
   const int steps = 3;
-  world.file(v2, 3, "5s");
-  auto wrk = router.load(40);
+  world.file(v2, 3, "6s");
+  auto wrk = router.load(45);
   sleep_ms(2000);
   auto started = std::chrono::steady_clock::now();
   up = world.cluster({"up", "--timeout", "60s"});
@@ -528,7 +537,7 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   MESSAGE("nginx's own reloads: socket errors connect "
           << load.connect_errors << ", read " << load.read_errors << ", write " << load.write_errors
           << ", timeout " << load.timeouts);
-  CHECK_MESSAGE(rollout + 2 < 40, "the rollout outlasted the load");
+  CHECK_MESSAGE(rollout + 2 < 45, "the rollout outlasted the load");
   CHECK_MESSAGE(load.requests > 1000, load.text);
   CHECK_MESSAGE(load.non_2xx == 0, load.text << router.nginx.error_log().substr(0, 3000));
   CHECK_MESSAGE(load.unexpected == 0, load.text);
@@ -536,6 +545,111 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   CHECK(load.timeouts == 0);
   CHECK(reloads >= 1);
   CHECK_MESSAGE(reloads <= steps, router.render->err());
+  CHECK(router.bodies(6) == std::set<std::string>{"v2\n"});
+  CHECK(world.cluster({"down"}).status == 0);
+}
+
+namespace {
+
+/// haproxy in front of the world's app, from the bundled haproxy.tmpl (health checks on /health),
+/// kept in step by `herald render --watch --wait 1s:3s --haproxy-socket`: instances come and go
+/// through haproxy's runtime API, so a rollout should never reload it.
+struct HaproxyRouter {
+  const ClusterWorld& world;
+  Haproxy haproxy;
+  std::string dest;
+  std::unique_ptr<Process> render;
+
+  explicit HaproxyRouter(const ClusterWorld& w)
+      : world(w), haproxy(w.dir), dest(w.dir.file("haproxy.cfg")) {
+    std::string path = std::string(HERALD_SOURCE_DIR) + "/templates/haproxy.tmpl";
+    std::map<std::string, std::string> env = haproxy.env();
+    env["HERALD_DOMAIN"] = "localhost";
+    env["HERALD_HEALTH_PATH"] = "/health";
+    std::vector<std::string> argv{herald_bin(),
+                                  "--registry",
+                                  world.etcd.v3_url(),
+                                  "render",
+                                  "--template",
+                                  path,
+                                  "--dest",
+                                  dest,
+                                  "--prefix",
+                                  world.root,
+                                  "--keys",
+                                  world.app_keys(),
+                                  "--check-cmd",
+                                  haproxy.check_cmd()};
+    RunResult once = run(argv, env, 60s); // no reload: haproxy is not running yet
+    REQUIRE_MESSAGE(once.status == 0, once.err);
+    haproxy.start(dest);
+    argv.insert(argv.end(), {"--reload-cmd", haproxy.reload_cmd(), "--haproxy-socket",
+                             haproxy.socket(), "--watch", "--wait", "1s:3s"});
+    render = std::make_unique<Process>(argv, env);
+  }
+  ~HaproxyRouter() {
+    if (render) {
+      render->signal(SIGTERM);
+      render->wait(10s);
+    }
+  }
+
+  std::string host() const { return world.app + ".localhost"; }
+  std::set<std::string> bodies(int n) const { return haproxy.bodies(n, host()); }
+  /// Whether every server of the app's backend passes its health check.
+  bool all_up(std::size_t servers) const {
+    auto names = haproxy.servers(world.app);
+    return names.size() == servers &&
+           std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+             return haproxy.check_status(world.app, name) == "L7OK";
+           });
+  }
+};
+
+} // namespace
+
+TEST_CASE("a rolling image change under steady load through haproxy fails no request of any kind "
+          "and never reloads haproxy") {
+  ClusterWorld world;
+  std::string v1 = versioned_image(world.daemon, "v1");
+  std::string v2 = versioned_image(world.daemon, "v2");
+  world.file(v1, 3, "5s");
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+
+  HaproxyRouter router(world);
+  REQUIRE_MESSAGE(eventually([&] { return router.all_up(3); }, 20s), router.render->err()
+                                                                         << router.haproxy.log());
+  REQUIRE(router.bodies(6) == std::set<std::string>{"v1\n"});
+  REQUIRE_MESSAGE(
+      eventually([&] { return router.render->err().find("watching") != std::string::npos; }, 10s),
+      router.render->err());
+  long worker = router.haproxy.worker_pid();
+  std::size_t reloads_before = router.haproxy.reloads();
+
+  world.file(v2, 3, "5s");
+  auto wrk = wrk_load(world, router.haproxy.port(), router.host(), 40);
+  sleep_ms(2000);
+  auto started = std::chrono::steady_clock::now();
+  up = world.cluster({"up", "--timeout", "60s"});
+  double rollout =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+  REQUIRE(wrk->wait(60s).value_or(-1) == 0);
+  Load load = parse_wrk(wrk->out());
+  MESSAGE("haproxy: " << load.requests << " requests, " << load.non_2xx << " non-2xx, "
+                      << load.socket_errors() << " socket errors, " << load.unexpected
+                      << " unexpected bodies, " << router.haproxy.reloads() - reloads_before
+                      << " reloads, rollout " << rollout << " s");
+  CHECK_MESSAGE(rollout + 2 < 40, "the rollout outlasted the load");
+  CHECK_MESSAGE(load.requests > 1000, load.text);
+  CHECK_MESSAGE(load.non_2xx == 0, load.text << router.render->err());
+  CHECK_MESSAGE(load.socket_errors() == 0, load.text << router.render->err());
+  CHECK_MESSAGE(load.unexpected == 0, load.text);
+  CHECK_MESSAGE(router.haproxy.reloads() == reloads_before, router.render->err());
+  CHECK(router.haproxy.worker_pid() == worker);
+  // The new servers went in through the runtime API and the old ones out of it.
+  CHECK(eventually([&] { return router.all_up(3); }, 10s));
   CHECK(router.bodies(6) == std::set<std::string>{"v2\n"});
   CHECK(world.cluster({"down"}).status == 0);
 }
