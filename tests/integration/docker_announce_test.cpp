@@ -489,8 +489,9 @@ TEST_CASE("announce --docker-events announces itself within 1 s, naming its engi
                         "--prefix", prefix, "-o", "json"},
                        herald_env(dir, dockerd));
     CHECK_MESSAGE(ls.status == 0, ls.err);
+    // (The other docker tests' containers are instances under this node's name: only the
+    // presence key must not be one.)
     CHECK_MESSAGE(ls.out.find("registrator") == std::string::npos, ls.out);
-    CHECK_MESSAGE(ls.out.find(reg.node) == std::string::npos, ls.out);
   }
 
   herald.signal(SIGTERM);
