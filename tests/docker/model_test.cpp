@@ -1,6 +1,7 @@
 #include "docker/fixtures.hpp"
 #include "herald/core/error.hpp"
 #include "herald/docker/model.hpp"
+#include "support/process.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -9,22 +10,10 @@
 using herald::Error;
 using herald::ErrorKind;
 using herald::test::docker_fixture;
+using herald::test::nonempty_lines;
 using namespace herald::docker;
 
-namespace {
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) {
-      out.push_back(line);
-    }
-  }
-  return out;
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST_SUITE_BEGIN("docker");
 
@@ -136,7 +125,7 @@ TEST_CASE("version maps the engine and API versions") {
 }
 
 TEST_CASE("filtered events parse into typed events with base action and detail") {
-  auto text = lines(docker_fixture("events-filtered.v1.41.ndjson"));
+  auto text = nonempty_lines(docker_fixture("events-filtered.v1.41.ndjson"));
   REQUIRE(text.size() == 5);
   std::vector<Event> events;
   for (const auto& line : text) {
@@ -165,7 +154,7 @@ TEST_CASE("filtered events parse into typed events with base action and detail")
 }
 
 TEST_CASE("exec events with a trailing space in the action compare on the trimmed base") {
-  auto text = lines(docker_fixture("events-unfiltered-label.v1.41.ndjson"));
+  auto text = nonempty_lines(docker_fixture("events-unfiltered-label.v1.41.ndjson"));
   int execs = 0;
   int kills = 0;
   for (const auto& line : text) {

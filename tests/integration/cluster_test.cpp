@@ -437,6 +437,16 @@ end
       "-H", "Host: " + host, "http://127.0.0.1:" + std::to_string(port) + "/"});
 }
 
+/// Brings the world's app up with 3 instances of v1 draining `drain`; the v2 image to roll to.
+std::string up_with_v1(ClusterWorld& world, const std::string& drain) {
+  std::string v1 = versioned_image(world.daemon, "v1");
+  std::string v2 = versioned_image(world.daemon, "v2");
+  world.file(v1, 3, drain);
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+  return v2;
+}
+
 /// nginx in front of the world's app, kept in step by `herald render --watch --wait` from the
 /// bundled nginx-host.tmpl with retries to another upstream turned off: a request sent to an
 /// instance that is gone is a 502 the load sees, not one nginx hides.
@@ -500,12 +510,7 @@ struct Router {
 TEST_CASE("a rolling image change under steady load through nginx fails no request and reloads "
           "nginx once per step") {
   ClusterWorld world;
-  std::string v1 = versioned_image(world.daemon, "v1");
-  std::string v2 = versioned_image(world.daemon, "v2");
-  world.file(v1, 3, "6s");
-  RunResult up = world.cluster({"up", "--timeout", "60s"});
-  REQUIRE_MESSAGE(up.status == 0, up.err);
-
+  std::string v2 = up_with_v1(world, "6s");
   Router router(world);
   REQUIRE_MESSAGE(
       eventually([&] { return router.bodies(6) == std::set<std::string>{"v1\n"}; }, 20s),
@@ -524,7 +529,7 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   auto wrk = router.load(45);
   sleep_ms(2000);
   auto started = std::chrono::steady_clock::now();
-  up = world.cluster({"up", "--timeout", "60s"});
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
   double rollout =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   REQUIRE_MESSAGE(up.status == 0, up.err);
@@ -611,12 +616,7 @@ struct HaproxyRouter {
 TEST_CASE("a rolling image change under steady load through haproxy fails no request of any kind "
           "and never reloads haproxy") {
   ClusterWorld world;
-  std::string v1 = versioned_image(world.daemon, "v1");
-  std::string v2 = versioned_image(world.daemon, "v2");
-  world.file(v1, 3, "5s");
-  RunResult up = world.cluster({"up", "--timeout", "60s"});
-  REQUIRE_MESSAGE(up.status == 0, up.err);
-
+  std::string v2 = up_with_v1(world, "5s");
   HaproxyRouter router(world);
   REQUIRE_MESSAGE(eventually([&] { return router.all_up(3); }, 20s), router.render->err()
                                                                          << router.haproxy.log());
@@ -631,7 +631,7 @@ TEST_CASE("a rolling image change under steady load through haproxy fails no req
   auto wrk = wrk_load(world, router.haproxy.port(), router.host(), 40);
   sleep_ms(2000);
   auto started = std::chrono::steady_clock::now();
-  up = world.cluster({"up", "--timeout", "60s"});
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
   double rollout =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   REQUIRE_MESSAGE(up.status == 0, up.err);
