@@ -519,11 +519,11 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   int reloads_before = router.reloads();
 
   // 3 old instances, max_surge 1: three steps, each adding one new instance and withdrawing one
-  // old one, which render's --wait gathers into one reload per step. The generated render units
-  // wait 1s:3s with the default 5 s drain; the test leaves room for a CI machine loaded by the
-  // docker tests beside it, where a step's withdrawal can come over 2 s after its addition: it
-  // waits 3s:5s and drains 6 s (the reload lands at most 5 s after the addition, so before the
-  // old instance stops).
+  // old one (after the new one stayed up 1 s, as docker's registrator does not gate on health),
+  // which render's --wait gathers into one reload per step. The generated render units wait
+  // 2s:4s with the default 5 s drain; the test leaves room for a CI machine, where a step's
+  // withdrawal can come over 2 s after its addition: it waits 3s:5s and drains 6 s (the reload
+  // lands at most 5 s after the addition, so before the old instance stops).
   const int steps = 3;
   world.file(v2, 3, "6s");
   auto wrk = router.load(45);
@@ -557,7 +557,7 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
 namespace {
 
 /// haproxy in front of the world's app, from the bundled haproxy.tmpl (health checks on /health),
-/// kept in step by `herald render --watch --wait 1s:3s --haproxy-socket`: instances come and go
+/// kept in step by `herald render --watch --wait 2s:4s --haproxy-socket`: instances come and go
 /// through haproxy's runtime API, so a rollout should never reload it.
 struct HaproxyRouter {
   const ClusterWorld& world;
@@ -589,7 +589,7 @@ struct HaproxyRouter {
     REQUIRE_MESSAGE(once.status == 0, once.err);
     haproxy.start(dest);
     argv.insert(argv.end(), {"--reload-cmd", haproxy.reload_cmd(), "--haproxy-socket",
-                             haproxy.socket(), "--watch", "--wait", "1s:3s"});
+                             haproxy.socket(), "--watch", "--wait", "2s:4s"});
     render = std::make_unique<Process>(argv, env);
   }
   ~HaproxyRouter() {

@@ -270,7 +270,7 @@ TEST_CASE("gen router writes a Global router and the render unit that feeds it")
   CHECK(render.value("X-Fleet", "Global") == "true");
   std::string data = HostPaths::installed().data_dir;
   CHECK(exec_words(*render.value("Service", "ExecStart"), "herald-router-render.service") ==
-        std::vector<std::string>{"/opt/bin/herald", "render", "--watch", "--wait", "1s:3s",
+        std::vector<std::string>{"/opt/bin/herald", "render", "--watch", "--wait", "2s:4s",
                                  "--template", data + "/templates/nginx-host.tmpl", "--dest",
                                  "/etc/nginx/conf.d/herald-hosts.conf", "--keys", "/services/web",
                                  "--keys", "/services/domain", "--check-cmd",

@@ -18,6 +18,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+/// The longest a new instance is watched after it is routable where registration does not wait
+/// for its health check (see settle_time()).
+constexpr milliseconds k_max_settle{1000};
+
 constexpr const char* k_container_meta = "herald.container"; // announce/registrator.hpp
 
 /// One rollout: the scheduler, the router's view and the options, with the waits they share.
@@ -129,17 +133,22 @@ public:
   }
 
   /// How long a routable new instance of `app` must stay up before it counts: 0 where its
-  /// registration waits for its health check to pass (fleet's sidekicks), else the time that
-  /// check would take to rise (interval x rise; 2 s for an app without one). A container that
-  /// starts, is registered and exits a moment later (a bad config) then fails the rollout instead
-  /// of having an old instance retired for it.
+  /// registration waits for its health check to pass (fleet's sidekicks); elsewhere (docker's
+  /// registrator announces a container as it starts) the time its check would take to rise
+  /// (interval x rise), at most k_max_settle. A container that starts, is registered and exits a
+  /// moment later (a bad config) then fails the rollout instead of having an old instance retired
+  /// for it. The bound keeps a rollout step (new one in, old one withdrawn) inside the 2 s a
+  /// generated render unit gathers into one reload; the check itself is the registrator's to run.
   milliseconds settle_time(const std::string& app) const {
     const AppSpec* spec = m_cluster.app(app);
     if (spec == nullptr || m_scheduler.health_gates_registration()) {
       return milliseconds(0);
     }
     const HealthCheck& health = spec->health;
-    return health.path.empty() ? milliseconds(2000) : health.interval * std::max(health.rise, 1);
+    if (health.path.empty()) {
+      return k_max_settle;
+    }
+    return std::min<milliseconds>(health.interval * std::max(health.rise, 1), k_max_settle);
   }
 
   /// Waits until every instance of `names` runs, is routable and, where its registration does not
