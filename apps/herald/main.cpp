@@ -138,7 +138,7 @@ std::string unknown_command_message(const CLI::App& app, int argc, char** argv, 
 int main(int argc, char** argv) {
   using namespace herald;
   constexpr auto npos = std::string_view::npos;
-  CLI::App app{"herald: announce services, render router configs and launch apps from a "
+  CLI::App app{"herald: announce services, render router configs and run clusters from a "
                "service-discovery registry"};
   app.name("herald");
   app.footer(k_footer);

@@ -101,6 +101,7 @@ See herald-unit(1).)";
 
 constexpr const char* k_launcher_footer =
     R"(Writes NAME.service running `herald launch serve -f FILE --listen ADDRESS` on every machine.
+`herald launch` is not in this release yet: the unit is for the release that has it.
 
 Examples:
   herald unit gen launcher -f /etc/herald/cluster.yaml --listen 127.0.0.1:8099 -o units/
