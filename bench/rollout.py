@@ -2,19 +2,23 @@
 """A rolling image change under steady load: `herald cluster up` against the hand-made way.
 
 Three instances of an app (containers on the local Docker engine, registered in a real etcd by
-herald's registrator) behind a real nginx whose config `herald render --watch` keeps in step,
-with retries to another upstream turned off (`proxy_next_upstream off`: a request sent to a
-stopped instance is a 502 the load sees, as it would be for a POST). wrk keeps 20 keep-alive
-connections busy while the app's image changes from v1 to v2:
+herald's registrator) behind a real router whose config `herald render --watch` keeps in step:
+  nginx:   bundled nginx-host.tmpl with retries to another upstream turned off
+           (`proxy_next_upstream off`: a request sent to a stopped instance is a 502 the load
+           sees, as it would be for a POST);
+  haproxy: bundled haproxy.tmpl (health-checked servers), master-worker mode, reloaded with
+           SIGUSR2; herald's render also gets its stats socket (--haproxy-socket).
+wrk keeps 20 keep-alive connections busy while the app's image changes from v1 to v2:
   herald:  `herald cluster up` (new instance routable before an old one is withdrawn, drained,
-           stopped) with render --wait 1s:3s (one reload per step);
+           stopped) with render --wait 2s:4s (nginx: one reload per step; haproxy: servers added
+           and removed through the runtime API, no reload);
   by hand: what the shell did: for each old instance, `docker run` the new one, wait until it is
            registered, `docker stop` the old one; render reloads on every change (confd's watch).
-Prints, per way: requests, non-2xx, socket errors (nginx's own reloads close busy keep-alive
-connections), reloads and the rollout time, then the ratio of failed requests.
+Prints, per router and way: requests, non-2xx, socket errors (a reload closes busy keep-alive
+connections), reloads and the rollout time, then the failed requests of each way.
 Everything runs on 127.0.0.1 and is removed at the end. The Docker daemon is DOCKER_HOST's
 (default /var/run/docker.sock; scripts/docker-up starts one).
-Usage: bench/rollout.py [--herald PATH] [--runs N]
+Usage: bench/rollout.py [--herald PATH] [--runs N] [--routers nginx,haproxy]
 """
 import argparse
 import http.client
@@ -163,6 +167,30 @@ http {{
         self.start(["nginx", "-p", n + "/", "-c", f"{n}/nginx.conf"], "nginx.out")
         wait_until("nginx", lambda: os.path.exists(f"{n}/nginx.pid"), 10)
         self.render = None
+        self.router = "nginx"
+        self.haproxy = None
+
+    def start_haproxy(self):
+        """haproxy in master-worker mode on the bundled haproxy.tmpl, rendered once."""
+        h = os.path.join(self.work, "haproxy")
+        os.makedirs(h)
+        self.haproxy_port = free_port()
+        self.haproxy_socket = os.path.join(h, "admin.sock")
+        self.haproxy_cfg = os.path.join(h, "haproxy.cfg")
+        self.haproxy_pid = os.path.join(h, "haproxy.pid")
+        self.haproxy_reloads = os.path.join(h, "reloads.log")
+        self.haproxy_reload = os.path.join(h, "reload")
+        with open(self.haproxy_reload, "w") as f:
+            f.write(f"#!/bin/sh\necho reload >> {self.haproxy_reloads}\n"
+                    f"exec kill -USR2 \"$(cat {self.haproxy_pid})\"\n")
+        os.chmod(self.haproxy_reload, 0o700)
+        r = subprocess.run(self.render_argv("haproxy", reload=False), capture_output=True, text=True,
+                           env={**os.environ, **self.render_env("haproxy")})
+        if r.returncode != 0:
+            raise SystemExit(f"rollout.py: rendering haproxy.cfg failed: {r.stderr.strip()}")
+        self.haproxy = self.start(["haproxy", "-W", "-db", "-f", self.haproxy_cfg, "-p",
+                                   self.haproxy_pid], "haproxy.out")
+        wait_until("haproxy", lambda: os.path.exists(self.haproxy_socket), 10)
 
     def start(self, argv, log, env=None):
         p = Proc(argv, os.path.join(self.work, log), env)
@@ -178,21 +206,47 @@ http {{
         out = self.etcdctl("get", "--prefix", f"/services/web/{app}/", "--keys-only") or ""
         return [line for line in out.splitlines() if line]
 
-    def start_render(self, wait):
+    def render_argv(self, router, reload=True):
+        if router == "nginx":
+            n = self.nginx_dir
+            return [self.herald, "--registry", self.registry, "render", "--template",
+                    self.template, "--dest", f"{n}/conf.d/apps.conf", "--keys", "/services/web",
+                    "--reload-cmd", f"nginx -p {n}/ -c {n}/nginx.conf -s reload"]
+        argv = [self.herald, "--registry", self.registry, "render", "--template",
+                os.path.join(ROOT, "templates/haproxy.tmpl"), "--dest", self.haproxy_cfg,
+                "--keys", "/services/web", "--check-cmd", "haproxy -c -q -f {{.src}}"]
+        return argv + (["--reload-cmd", self.haproxy_reload] if reload else [])
+
+    def render_env(self, router):
+        if router == "nginx":
+            return {"HERALD_NGINX_LISTEN": f"127.0.0.1:{self.nginx_port}",
+                    "HERALD_DOMAIN": "bench.test"}
+        return {"HERALD_HAPROXY_BIND": f"127.0.0.1:{self.haproxy_port}",
+                "HERALD_HAPROXY_SOCKET": self.haproxy_socket, "HERALD_HEALTH_PATH": "/health",
+                "HERALD_DOMAIN": "bench.test"}
+
+    def start_render(self, router, wait, runtime_api=False):
+        """render --watch for `router`; `wait` None reloads on every change (confd's watch)."""
         if self.render:
             self.render.stop()
-        n = self.nginx_dir
-        argv = [self.herald, "--registry", self.registry, "render", "--watch", "--template",
-                self.template, "--dest", f"{n}/conf.d/apps.conf", "--keys", "/services/web",
-                "--reload-cmd", f"nginx -p {n}/ -c {n}/nginx.conf -s reload"]
+        self.router = router
+        argv = self.render_argv(router) + ["--watch"]
         if wait:
             argv += ["--wait", wait]
-        self.render = self.start(argv, f"render-{len(self.procs)}.log",
-                                 {"HERALD_NGINX_LISTEN": f"127.0.0.1:{self.nginx_port}",
-                                  "HERALD_DOMAIN": "bench.test"})
+        if runtime_api:
+            argv += ["--haproxy-socket", self.haproxy_socket]
+        self.render = self.start(argv, f"render-{len(self.procs)}.log", self.render_env(router))
+
+    def port(self):
+        return self.nginx_port if self.router == "nginx" else self.haproxy_port
 
     def reloads(self):
-        return self.render.text().count(": installed ")
+        if self.router == "nginx":
+            return self.render.text().count(": installed ")
+        if not os.path.exists(self.haproxy_reloads):
+            return 0
+        with open(self.haproxy_reloads) as f:
+            return len(f.read().splitlines())
 
     def stop(self):
         for p in reversed(self.procs):
@@ -252,23 +306,23 @@ def remove_app(app):
 
 def serves(world, app, version):
     host = f"{app}.bench.test"
-    return lambda: all(get(world.nginx_port, host) == version for _ in range(6))
+    return lambda: all(get(world.port(), host) == version for _ in range(6))
 
 
-def run_herald(world, n):
-    app = f"hb{PID % 10000}x{n}"
-    world.start_render("1s:3s")
+def run_herald(world, router, n):
+    app = f"hb{PID % 10000}{router[0]}{n}"
+    world.start_render(router, "2s:4s", runtime_api=router == "haproxy")
     path = cluster_file(world, app, "herald-bench/versioned:v1")
     up = [world.herald, "cluster", "up", "-f", path, app, "--timeout", "60s"]
     r = subprocess.run(up, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"rollout.py: cluster up failed: {r.stderr.strip()}")
-    wait_until(f"{app} v1 through nginx", serves(world, app, "v1"), 20)
+    wait_until(f"{app} v1 through {router}", serves(world, app, "v1"), 30)
     time.sleep(4)  # the install's burst is over
     before = world.reloads()
     cluster_file(world, app, "herald-bench/versioned:v2")
     log = os.path.join(world.work, f"wrk-{app}.txt")
-    load = wrk(world.nginx_port, f"{app}.bench.test", 35, log)
+    load = wrk(world.port(), f"{app}.bench.test", 35, log)
     time.sleep(2)
     t0 = time.time()
     r = subprocess.run(up, capture_output=True, text=True)
@@ -278,15 +332,15 @@ def run_herald(world, n):
         raise SystemExit(f"rollout.py: cluster up failed: {r.stderr.strip()}")
     result = parse_wrk(log)
     result.update(reloads=world.reloads() - before, rollout=rollout)
-    wait_until(f"{app} v2 through nginx", serves(world, app, "v2"), 20)
+    wait_until(f"{app} v2 through {router}", serves(world, app, "v2"), 20)
     subprocess.run([world.herald, "cluster", "down", "-f", path, app, "--drain", "0s"],
                    capture_output=True)
     return result
 
 
-def run_by_hand(world, n):
-    app = f"hh{PID % 10000}x{n}"
-    world.start_render(None)  # confd's watch: a render, and a reload, per change
+def run_by_hand(world, router, n):
+    app = f"hh{PID % 10000}{router[0]}{n}"
+    world.start_render(router, None)  # confd's watch: a render, and a reload, per change
 
     def run_one(version):
         return docker("run", "-d", "-p", "127.0.0.1::8080", "--label", f"SERVICE_NAME={app}",
@@ -295,11 +349,11 @@ def run_by_hand(world, n):
 
     old = [run_one("v1") for _ in range(3)]
     wait_until(f"{app} registered", lambda: len(world.registered(app)) == 3, 20)
-    wait_until(f"{app} v1 through nginx", serves(world, app, "v1"), 20)
+    wait_until(f"{app} v1 through {router}", serves(world, app, "v1"), 30)
     time.sleep(4)
     before = world.reloads()
     log = os.path.join(world.work, f"wrk-{app}.txt")
-    load = wrk(world.nginx_port, f"{app}.bench.test", 35, log)
+    load = wrk(world.port(), f"{app}.bench.test", 35, log)
     time.sleep(2)
     t0 = time.time()
     for cid in old:
@@ -320,8 +374,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--herald", default=os.path.join(ROOT, "build/demo/apps/herald/herald"))
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--routers", default="nginx,haproxy")
     args = ap.parse_args()
-    for tool in ("etcd", "etcdctl", "nginx", "wrk", "docker"):
+    routers = [r for r in args.routers.split(",") if r]
+    if not routers or any(r not in ("nginx", "haproxy") for r in routers):
+        raise SystemExit("rollout.py: --routers takes nginx, haproxy or both, comma-separated")
+    for tool in ("etcd", "etcdctl", "nginx", "wrk", "docker", *routers):
         if not shutil.which(tool):
             raise SystemExit(f"rollout.py: {tool} is not installed (scripts/setup)")
     if not os.access(args.herald, os.X_OK):
@@ -335,23 +393,28 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         world = World(args.herald, work)
+        if "haproxy" in routers:
+            world.start_haproxy()
         rows = []
-        for n in range(args.runs):
-            apps += [f"hb{PID % 10000}x{n}", f"hh{PID % 10000}x{n}"]
-            rows.append(("herald cluster up", run_herald(world, n)))
-            rows.append(("by hand (run, stop)", run_by_hand(world, n)))
-        print("rolling 3 instances v1 -> v2 through nginx (proxy_next_upstream off), "
-              "wrk -t2 -c20, 35 s")
-        print(f"{'WAY':<22}{'REQUESTS':>10}{'NON-2XX':>9}{'SOCKET ERR':>12}{'RELOADS':>9}"
-              f"{'ROLLOUT':>9}")
-        for name, r in rows:
-            print(f"{name:<22}{r['requests']:>10}{r['non2xx']:>9}{r['socket']:>12}"
+        for router in routers:
+            for n in range(args.runs):
+                apps += [f"hb{PID % 10000}{router[0]}{n}", f"hh{PID % 10000}{router[0]}{n}"]
+                rows.append((router, "herald cluster up", run_herald(world, router, n)))
+                rows.append((router, "by hand (run, stop)", run_by_hand(world, router, n)))
+        print("rolling 3 instances v1 -> v2, wrk -t2 -c20, 35 s "
+              "(nginx: proxy_next_upstream off; haproxy: retries 2, redispatch)")
+        print(f"{'ROUTER':<9}{'WAY':<22}{'REQUESTS':>10}{'NON-2XX':>9}{'SOCKET ERR':>12}"
+              f"{'RELOADS':>9}{'ROLLOUT':>9}")
+        for router, name, r in rows:
+            print(f"{router:<9}{name:<22}{r['requests']:>10}{r['non2xx']:>9}{r['socket']:>12}"
                   f"{r['reloads']:>9}{r['rollout']:>8.1f}s")
-        herald_failed = sum(r["non2xx"] for name, r in rows if name.startswith("herald"))
-        hand_failed = sum(r["non2xx"] for name, r in rows if name.startswith("by hand"))
-        print(f"failed requests: herald {herald_failed}, by hand {hand_failed} "
-              f"(herald/by hand = {herald_failed}/{hand_failed})")
-        print("socket errors are nginx's own reloads closing busy keep-alive connections")
+        for router in routers:
+            failed = {way: sum(r["non2xx"] + r["socket"] for rt, name, r in rows
+                               if rt == router and name.startswith(way))
+                      for way in ("herald", "by hand")}
+            print(f"{router}: failed requests (non-2xx + socket errors): herald "
+                  f"{failed['herald']}, by hand {failed['by hand']}")
+        print("socket errors are the router's own reloads closing busy keep-alive connections")
     finally:
         for app in apps:
             remove_app(app)
