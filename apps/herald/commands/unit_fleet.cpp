@@ -124,11 +124,9 @@ Exit codes: 0 destroyed (or absent), 1 a unit refused, 2 usage, 69 fleet unreach
 75 --timeout ran out. See herald-unit(1).)"},
 };
 
-/// The exit code of a lifecycle run: 0 when every unit is ok, 75 when the only trouble is
-/// time, 1 otherwise; each unit that is not ok gets one line on stderr.
+/// Logs one line on stderr for each unit that is not ok (a warning for an ok unit's note) and
+/// returns the run's exit code (cli::lifecycle_exit_code()).
 int exit_code_of(const std::vector<fleet::UnitReport>& reports) {
-  bool failed = false;
-  bool late = false;
   for (const auto& report : reports) {
     if (report.outcome == fleet::Outcome::ok) {
       if (!report.message.empty()) {
@@ -139,16 +137,8 @@ int exit_code_of(const std::vector<fleet::UnitReport>& reports) {
     spdlog::error("{}: {}", report.unit,
                   report.message.empty() ? std::string(fleet::to_string(report.outcome))
                                          : report.message);
-    if (report.outcome == fleet::Outcome::timed_out) {
-      late = true;
-    } else {
-      failed = true;
-    }
   }
-  if (failed) {
-    return to_int(ExitCode::failure);
-  }
-  return late ? to_int(ExitCode::temporary) : 0;
+  return cli::lifecycle_exit_code(reports);
 }
 
 int run_lifecycle_command(const LifecycleFlags& flags) {

@@ -1,5 +1,8 @@
 #include "herald/cli/fleet_output.hpp"
 
+#include "herald/core/error.hpp"
+#include "herald/core/exit_code.hpp"
+
 #include <fmt/format.h>
 
 namespace herald::cli {
@@ -211,6 +214,37 @@ void UnitProgressLines::update(const fleet::UnitReport& report) {
     text += ": " + report.message;
   }
   m_lines.set(report.unit, text);
+}
+
+int lifecycle_exit_code(const std::vector<fleet::UnitReport>& reports) {
+  bool failed = false;
+  bool unreachable = false;
+  bool late = false;
+  for (const auto& report : reports) {
+    switch (report.outcome) {
+    case fleet::Outcome::ok:
+      break;
+    case fleet::Outcome::timed_out:
+      late = true;
+      break;
+    case fleet::Outcome::error:
+      if (exit_code_for(report.error) == ExitCode::unavailable) {
+        unreachable = true;
+      } else {
+        failed = true;
+      }
+      break;
+    default:
+      failed = true;
+    }
+  }
+  if (failed) {
+    return to_int(ExitCode::failure);
+  }
+  if (unreachable) {
+    return to_int(ExitCode::unavailable);
+  }
+  return late ? to_int(ExitCode::temporary) : 0;
 }
 
 } // namespace herald::cli

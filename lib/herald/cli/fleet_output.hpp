@@ -37,6 +37,11 @@ const std::vector<Column>& unit_report_columns();
 void print_unit_reports(Printer& printer, fleet::Verb verb,
                         const std::vector<fleet::UnitReport>& reports);
 
+/// The exit code of a lifecycle command: 0 when every unit is ok; 1 when a unit failed, cannot
+/// be scheduled or was refused; else 69 when fleet could not be reached for one; else 75 when
+/// the only trouble is time (--timeout ran out).
+int lifecycle_exit_code(const std::vector<fleet::UnitReport>& reports);
+
 /// A machine as a table shows it: "11111111.../10.0.0.1", or the whole id with `full`; "-" for
 /// none.
 std::string machine_cell(const std::string& id, const std::string& ip, bool full);

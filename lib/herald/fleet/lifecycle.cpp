@@ -597,7 +597,9 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
         cancelled = true;
         return;
       }
-      run.update(i, final_report(name, Outcome::error, "refused", e.what()));
+      UnitReport report = final_report(name, Outcome::error, "refused", e.what());
+      report.error = e.kind();
+      run.update(i, report);
     }
   });
   if (cancelled) {
@@ -726,7 +728,9 @@ std::vector<UnitReport> run_lifecycle(const Connection& connection,
       }
       if (!e.retryable()) {
         for (std::size_t i : waiting) {
-          run.update(i, final_report(requests[i].name, Outcome::error, "unknown", e.what()));
+          UnitReport report = final_report(requests[i].name, Outcome::error, "unknown", e.what());
+          report.error = e.kind();
+          run.update(i, report);
         }
         break;
       }

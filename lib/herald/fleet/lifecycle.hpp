@@ -79,6 +79,8 @@ struct UnitReport {
   std::string machine;
   /// Why it failed, or a note ("kept the submitted unit: it differs from web@.service").
   std::string message;
+  /// For Outcome::error: the kind of the error (unavailable when fleet could not be reached).
+  ErrorKind error = ErrorKind::failed;
 };
 
 /// Receives every change of a unit's report, from one thread at a time.
