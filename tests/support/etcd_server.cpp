@@ -25,11 +25,25 @@ std::string etcd_binary() {
 
 EtcdServer::EtcdServer() : m_dir(std::make_unique<TempDir>()) {
   m_name = "default";
-  m_client_port = free_port();
-  m_peer_port = free_port();
-  m_initial_cluster = m_name + "=http://127.0.0.1:" + std::to_string(m_peer_port);
-  m_data_dir = m_dir->file("data");
-  start();
+  // free_port() only knows a port was free a moment ago: another test's server or container
+  // may take it before etcd binds. Then etcd exits saying so, and it starts again on new ports.
+  for (int attempt = 1;; ++attempt) {
+    m_client_port = free_port();
+    m_peer_port = free_port();
+    m_initial_cluster = m_name + "=http://127.0.0.1:" + std::to_string(m_peer_port);
+    m_data_dir = m_dir->file("data-" + std::to_string(attempt));
+    try {
+      start();
+      return;
+    } catch (const std::runtime_error&) {
+      bool taken = m_process->err().find("address already in use") != std::string::npos;
+      m_process->signal(SIGKILL);
+      m_process->wait(std::chrono::seconds(5));
+      if (!taken || attempt == 3) {
+        throw;
+      }
+    }
+  }
 }
 
 EtcdServer::EtcdServer(const std::string& name, int client_port, int peer_port,
@@ -95,11 +109,14 @@ void EtcdServer::start() {
 void EtcdServer::wait_ready() const {
   bool ready = eventually(
       [&] {
+        if (!m_process->running()) {
+          return true; // exited: no use waiting (its stderr says why)
+        }
         auto reply = http_request(m_client_port, "GET", "/health", "", 1000);
         return reply.status == 200 && reply.body.find("true") != std::string::npos;
       },
       std::chrono::seconds(20));
-  if (!ready) {
+  if (!ready || !m_process->running()) {
     throw std::runtime_error("etcd did not become healthy on port " +
                              std::to_string(m_client_port) + ": " + m_process->err());
   }
