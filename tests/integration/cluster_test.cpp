@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 using namespace herald::test;
@@ -447,6 +448,19 @@ std::string up_with_v1(ClusterWorld& world, const std::string& drain) {
   return v2;
 }
 
+/// Under the running `wrk` (after 2 s of it), `cluster up` rolls the world's app out; what the
+/// load saw, once it ended, and how long the rollout took in seconds.
+std::pair<Load, double> roll_out(const ClusterWorld& world, Process& wrk) {
+  sleep_ms(2000);
+  auto started = std::chrono::steady_clock::now();
+  RunResult up = world.cluster({"up", "--timeout", "60s"});
+  double rollout =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE_MESSAGE(up.status == 0, up.err);
+  REQUIRE(wrk.wait(60s).value_or(-1) == 0);
+  return {parse_wrk(wrk.out()), rollout};
+}
+
 /// nginx in front of the world's app, kept in step by `herald render --watch --wait` from the
 /// bundled nginx-host.tmpl with retries to another upstream turned off: a request sent to an
 /// instance that is gone is a 502 the load sees, not one nginx hides.
@@ -527,14 +541,7 @@ TEST_CASE("a rolling image change under steady load through nginx fails no reque
   const int steps = 3;
   world.file(v2, 3, "6s");
   auto wrk = router.load(45);
-  sleep_ms(2000);
-  auto started = std::chrono::steady_clock::now();
-  RunResult up = world.cluster({"up", "--timeout", "60s"});
-  double rollout =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  REQUIRE_MESSAGE(up.status == 0, up.err);
-  REQUIRE(wrk->wait(60s).value_or(-1) == 0);
-  Load load = parse_wrk(wrk->out());
+  auto [load, rollout] = roll_out(world, *wrk);
   int reloads = router.reloads() - reloads_before;
   MESSAGE("nginx: " << load.requests << " requests, " << load.non_2xx << " non-2xx, "
                     << load.unexpected << " unexpected bodies, " << reloads << " reloads, rollout "
@@ -629,14 +636,7 @@ TEST_CASE("a rolling image change under steady load through haproxy fails no req
 
   world.file(v2, 3, "5s");
   auto wrk = wrk_load(world, router.haproxy.port(), router.host(), 40);
-  sleep_ms(2000);
-  auto started = std::chrono::steady_clock::now();
-  RunResult up = world.cluster({"up", "--timeout", "60s"});
-  double rollout =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  REQUIRE_MESSAGE(up.status == 0, up.err);
-  REQUIRE(wrk->wait(60s).value_or(-1) == 0);
-  Load load = parse_wrk(wrk->out());
+  auto [load, rollout] = roll_out(world, *wrk);
   MESSAGE("haproxy: " << load.requests << " requests, " << load.non_2xx << " non-2xx, "
                       << load.socket_errors() << " socket errors, " << load.unexpected
                       << " unexpected bodies, " << router.haproxy.reloads() - reloads_before
