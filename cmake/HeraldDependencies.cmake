@@ -19,6 +19,11 @@ find_package(spdlog CONFIG QUIET)
 herald_require(spdlog_FOUND libspdlog-dev)
 find_package(yaml-cpp CONFIG QUIET)
 herald_require(yaml-cpp_FOUND libyaml-cpp-dev)
+# Boost.Beast (headers only) for `herald launch serve`'s HTTP server: it costs nothing until
+# used, where Debian's shared cpp-httplib would load libstdc++.so at every start of every command
+# (see HERALD_LEAN_LINK below). Compiled in lib/herald/launch/server.cpp only.
+find_package(Boost 1.74 QUIET)
+herald_require(Boost_FOUND libboost-dev)
 
 # A one-shot command (announce --once, deregister) spends most of its life in the dynamic loader:
 # each shared C++ library adds objects to map and symbol lookups to resolve at every start, and
