@@ -275,7 +275,7 @@ TEST_CASE("an unknown or misspelt key names where it is and the key it resembles
   CHECK(error_of("apps:\n  - name: web\n    image: nginx\n    port: 80\n    instnaces: 3\n") ==
         "c.yaml:5:5: apps[0].instnaces: unknown key \"instnaces\" (did you mean 'instances'?); "
         "apps[0] takes name, image, port, instances, routing, aliases, env, env_files, health, "
-        "placement, update");
+        "placement, update, on_demand");
   CHECK(error_of(std::string(k_app) + "    health:\n      intreval: 2s\n")
             .starts_with("c.yaml:6:7: apps[0].health.intreval: unknown key \"intreval\" (did you "
                          "mean 'interval'?)"));
@@ -300,7 +300,7 @@ TEST_CASE("a key that would not show as it is is quoted and escaped where a mess
   CHECK(error_of(std::string(k_app) + "    \"\\e]0;x\\a\\uFFFE\": 1\n") ==
         "c.yaml:5:5: apps[0].\"\\x1b]0;x\\x07\\xef\\xbf\\xbe\": unknown key "
         "\"\\x1b]0;x\\x07\\xef\\xbf\\xbe\"; apps[0] takes name, image, port, instances, routing, "
-        "aliases, env, env_files, health, placement, update");
+        "aliases, env, env_files, health, placement, update, on_demand");
   CHECK(error_of(std::string(k_app) + "    env:\n      \"A\\tB\": 1\n      \"A\\tB\": 2\n") ==
         "c.yaml:7:7: apps[0].env.\"A\\tB\": duplicate key: it is already set above in this "
         "mapping");
@@ -610,7 +610,7 @@ TEST_CASE("a cluster file that is missing, empty or not a mapping says so") {
   CHECK(error_of("") == "c.yaml:1:1: apps: the file is empty: a cluster file lists at least its "
                         "apps");
   CHECK(error_of("- a\n") == "c.yaml:1:1: expected a mapping with registry, scheduler, routers, "
-                             "apps and units");
+                             "apps, units and launch");
   try {
     load_cluster_file("/nonexistent/cluster.yaml");
     FAIL("no error");

@@ -1,4 +1,5 @@
 #include "herald/cluster/apply.hpp"
+#include "herald/cluster/launch.hpp"
 #include "herald/cluster/load.hpp"
 #include "herald/cluster/plan.hpp"
 #include "herald/cluster/units.hpp"
@@ -505,3 +506,40 @@ TEST_CASE("cluster up on fleet: a changed router is replaced with its diff, a ro
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("launch on fleet: an app made from a template is submitted, placed and waited for "
+          "until its sidekicks registered it; a second launch starts nothing") {
+  FleetCluster c(3);
+  ClusterSpec spec = parse_cluster(
+      "scheduler: {kind: fleet, endpoint: \"" + c.fleet.endpoint() +
+          "\"}\napps:\n  - name: web\n    image: web:1\n    port: 80\n"
+          "  - name: \"pr-{name}\"\n    image: \"app:{name}\"\n    port: 80\n    instances: 2\n"
+          "    placement: {spread: true, metadata: [role=web]}\n"
+          "launch: {allow: [\"pr-*\"]}\n",
+      "cluster.yaml");
+  LaunchResult launched = launch_app(spec, "pr-9", *c.scheduler, c.routes, c.options());
+  CHECK_FALSE(launched.already);
+  CHECK(launched.started == 2);
+  CHECK(launched.routes.size() == 2);
+  auto instances = c.scheduler->list("pr-9");
+  REQUIRE(instances.size() == 2);
+  CHECK(instances[0].image == "app:9");
+  CHECK(instances[0].machine != instances[1].machine); // spread, as the template says
+  CHECK(c.scheduler->list("web").empty());             // launching one app starts no other
+
+  CHECK(launch_app(spec, "pr-9", *c.scheduler, c.routes, c.options()).already);
+  CHECK(c.scheduler->list("pr-9").size() == 2);
+
+  // An instance that never registers: named, stopped and kept for its logs.
+  c.sidekicks.never("pr-10@1");
+  ApplyOptions options = c.options();
+  options.timeout = 2s;
+  std::string message;
+  try {
+    launch_app(spec, "pr-10@1", *c.scheduler, c.routes, options);
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::failed);
+    message = e.what();
+  }
+  CHECK_MESSAGE(message.rfind("pr-10@1 was not routable within 2s", 0) == 0, message);
+}

@@ -166,10 +166,12 @@ std::string bundled(const std::string& name) {
 using Writer = std::function<void(const std::string& key, const std::string& value)>;
 
 /// Every payload as a value, a JSON host, a tag, a meta value and an app name, next to one good
-/// instance (127.0.0.1:`port`) and settings the templates read.
+/// instance (127.0.0.1:`port`) and settings the templates read; and as a launcher's address
+/// (/services/launchers, where the router templates send unknown apps) beside a good launcher.
 void write_corpus(const Writer& put, int port) {
   std::string good = "127.0.0.1:" + std::to_string(port);
   put("/services/web/good/good@1", good);
+  put("/services/launchers/herald-launcher/herald-launcher@good", good);
   auto all = payloads();
   for (std::size_t i = 0; i < all.size(); ++i) {
     const std::string& p = all[i];
@@ -177,6 +179,9 @@ void write_corpus(const Writer& put, int port) {
     put("/services/web/bad/bad@v" + n, p);
     put("/services/web/good/good@v" + n, p); // beside the good one: it must keep rendering
     put("/services/web/bad/bad@h" + n, R"({"host":)" + json_string(p) + R"(,"port":80})");
+    put("/services/launchers/herald-launcher/herald-launcher@v" + n, p);
+    put("/services/launchers/herald-launcher/herald-launcher@h" + n,
+        R"({"host":)" + json_string(p) + R"(,"port":80})");
     put("/services/web/good/good@t" + n, R"({"host":"127.0.0.1","port":)" + std::to_string(port) +
                                              R"(,"tags":[)" + json_string(p) + "]}");
     put("/services/web/good/good@m" + n, R"({"host":"127.0.0.1","port":)" + std::to_string(port) +
@@ -263,10 +268,13 @@ void render_bundled(const std::string& url, const TempDir& dir, const Tools& too
     std::vector<std::string> keys;
     std::string check;
   };
-  std::vector<Case> cases{{"nginx-host.tmpl", {"/services/web", "/services/domain"}, nginx_check},
-                          {"nginx-path.tmpl", {"/services/web"}, nginx_check},
-                          {"haproxy.tmpl", {"/services/web", "/services/domain"}, haproxy_check},
-                          {"haproxy-consul.tmpl", {"/service/haproxy"}, haproxy_check}};
+  std::vector<Case> cases{
+      {"nginx-host.tmpl",
+       {"/services/web", "/services/domain", "/services/launchers"},
+       nginx_check},
+      {"nginx-path.tmpl", {"/services/web", "/services/launchers"}, nginx_check},
+      {"haproxy.tmpl", {"/services/web", "/services/domain", "/services/launchers"}, haproxy_check},
+      {"haproxy-consul.tmpl", {"/service/haproxy"}, haproxy_check}};
   for (const auto& c : cases) {
     CAPTURE(c.tmpl);
     std::string dest = dir.file(c.tmpl + ".conf");
@@ -289,6 +297,10 @@ void render_bundled(const std::string& url, const TempDir& dir, const Tools& too
     std::string conf = read_file(dest);
     check_clean(conf, c.tmpl, port);
     check_log(r.err);
+    if (c.tmpl != "haproxy-consul.tmpl") {
+      // The good launcher is the one unknown apps go to.
+      CHECK(conf.find("herald-launchers") != std::string::npos);
+    }
     // The real checks once more, outside herald.
     if (c.check == nginx_check) {
       auto t = run({bundled("nginx-check"), dest}, {{"HERALD_NGINX_BIN", tools.nginx}});

@@ -270,12 +270,12 @@ TEST_CASE("gen router writes a Global router and the render unit that feeds it")
   CHECK(render.value("X-Fleet", "Global") == "true");
   std::string data = HostPaths::installed().data_dir;
   CHECK(exec_words(*render.value("Service", "ExecStart"), "herald-router-render.service") ==
-        std::vector<std::string>{"/opt/bin/herald", "render", "--watch", "--wait", "2s:4s",
-                                 "--template", data + "/templates/nginx-host.tmpl", "--dest",
-                                 "/etc/nginx/conf.d/herald-hosts.conf", "--keys", "/services/web",
-                                 "--keys", "/services/domain", "--check-cmd",
-                                 data + "/templates/nginx-check {{.src}}", "--reload-cmd",
-                                 "/usr/bin/systemctl try-reload-or-restart herald-router.service"});
+        std::vector<std::string>{
+            "/opt/bin/herald", "render", "--watch", "--wait", "2s:4s", "--template",
+            data + "/templates/nginx-host.tmpl", "--dest", "/etc/nginx/conf.d/herald-hosts.conf",
+            "--keys", "/services/web", "--keys", "/services/domain", "--keys",
+            "/services/launchers", "--check-cmd", data + "/templates/nginx-check {{.src}}",
+            "--reload-cmd", "/usr/bin/systemctl try-reload-or-restart herald-router.service"});
   std::vector<std::string> env;
   for (const auto& value : render.values("Service", "Environment")) {
     env.push_back(split_words(value).at(0));
@@ -324,6 +324,71 @@ TEST_CASE("gen router writes a Global router and the render unit that feeds it")
   CHECK_THROWS_AS(generate_router(spec, UnitTemplates(), test_paths()), Error);
 }
 
+TEST_CASE("gen router watches the launchers and reads the apps from --routes-prefix") {
+  std::string data = HostPaths::installed().data_dir;
+  auto render_words = [](const std::vector<GeneratedUnit>& units) {
+    UnitFile render = UnitFile::parse(unit_named(units, "herald-router-render.service").text);
+    return std::pair{
+        exec_words(*render.value("Service", "ExecStart"), "herald-router-render.service"),
+        render.values("Service", "Environment")};
+  };
+  auto keys_of = [](const std::vector<std::string>& words) {
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+      if (words[i] == "--keys") {
+        keys.push_back(words[i + 1]);
+      }
+    }
+    return keys;
+  };
+  auto env_of = [](const std::vector<std::string>& values) {
+    std::vector<std::string> env;
+    for (const auto& value : values) {
+      env.push_back(split_words(value).at(0));
+    }
+    return env;
+  };
+
+  // The default: /services/web, no HERALD_ROUTES_PREFIX, and the launchers for every kind.
+  RouterSpec spec;
+  spec.kind = RouterKind::nginx_path;
+  auto [words, env] = render_words(generate_router(spec, UnitTemplates(), test_paths()));
+  CHECK(keys_of(words) == std::vector<std::string>{"/services/web", "/services/launchers"});
+  CHECK(env_of(env).empty());
+
+  // The single-key layout of path-routed clusters: the prefix is watched and handed to the
+  // template, also by the one-shot render before the router starts.
+  spec.routes_prefix = "/services/clusters/";
+  UnitFile render = UnitFile::parse(unit_named(generate_router(spec, UnitTemplates(), test_paths()),
+                                               "herald-router-render.service")
+                                        .text);
+  auto start = exec_words(*render.value("Service", "ExecStart"), "herald-router-render.service");
+  CHECK(keys_of(start) == std::vector<std::string>{"/services/clusters", "/services/launchers"});
+  CHECK(env_of(render.values("Service", "Environment")) ==
+        std::vector<std::string>{"HERALD_ROUTES_PREFIX=/services/clusters"});
+  auto pre = exec_words(render.values("Service", "ExecStartPre").at(0).substr(1),
+                        "herald-router-render.service");
+  CHECK(keys_of(pre) == std::vector<std::string>{"/services/clusters", "/services/launchers"});
+
+  spec.kind = RouterKind::haproxy;
+  spec.routes_prefix = "/services/clusters";
+  std::tie(words, env) = render_words(generate_router(spec, UnitTemplates(), test_paths()));
+  CHECK(keys_of(words) ==
+        std::vector<std::string>{"/services/clusters", "/services/domain", "/services/launchers"});
+  CHECK(env_of(env).front() == "HERALD_ROUTES_PREFIX=/services/clusters");
+
+  // A prefix that is no instance prefix is refused, naming the flag's value.
+  for (std::string bad : {"services/web", "/", "/herald", "/services/launchers",
+                          "/services/launchers/x", "/herald/registrators", "/a\nb"}) {
+    CAPTURE(bad);
+    spec.routes_prefix = bad;
+    std::string message;
+    CHECK(error_kind([&] { generate_router(spec, UnitTemplates(), test_paths()); }, message) ==
+          ErrorKind::usage);
+    CHECK(contains(message, "invalid routes prefix"));
+  }
+}
+
 TEST_CASE("gen launcher writes a Global herald launch serve") {
   LauncherSpec spec;
   spec.cluster_file = "/etc/herald/prod.yaml";
@@ -332,7 +397,7 @@ TEST_CASE("gen launcher writes a Global herald launch serve") {
   CHECK(units[0].name == "herald-launcher.service");
   UnitFile launcher = UnitFile::parse(units[0].text);
   CHECK(launcher.value("Service", "ExecStart") ==
-        "/opt/bin/herald launch serve -f /etc/herald/prod.yaml --listen 127.0.0.1:8099");
+        "/opt/bin/herald launch serve -f /etc/herald/prod.yaml --listen 127.0.0.1:8090");
   CHECK(launcher.value("X-Fleet", "Global") == "true");
   spec.listen = "nowhere";
   CHECK_THROWS_AS(generate_launcher(spec, UnitTemplates(), test_paths()), Error);

@@ -18,6 +18,9 @@ std::vector<Command> add_all(CLI::App& app, const cli::GlobalOptions& global) {
   for (Command& command : add_cluster(app, global)) {
     all.push_back(std::move(command));
   }
+  for (Command& command : add_launch(app, global)) {
+    all.push_back(std::move(command));
+  }
   all.push_back(add_completion(app, global));
   return all;
 }

@@ -65,14 +65,6 @@ constexpr const char* k_footer = R"(Examples:
 
 Stops on SIGTERM/SIGINT: deregisters and exits 0. See herald-announce(1).)";
 
-std::string default_node_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
-    throw Error(ErrorKind::config, "cannot read this machine's host name: pass --node NAME");
-  }
-  return host;
-}
-
 int run_registrator(const AnnounceOptions& opts, const cli::GlobalOptions& global) {
   if (!opts.name.empty() || !opts.docker.empty() || !opts.address.addr.empty() ||
       !opts.address.port.empty() || !opts.key.key_template.empty() || opts.once ||
@@ -331,6 +323,14 @@ Command add_announce(CLI::App& app, const cli::GlobalOptions& global) {
       ->group(health);
 
   return Command{cmd, [opts, &global] { return run_announce(*opts, global); }};
+}
+
+std::string default_node_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    throw Error(ErrorKind::config, "cannot read this machine's host name: pass --node NAME");
+  }
+  return host;
 }
 
 } // namespace herald::commands

@@ -56,8 +56,10 @@ struct Session {
   std::unique_ptr<cluster::RegistryRoutes> routes;
 };
 
-/// The scheduler the file names (the local Docker engine without a file).
-scheduler::Options scheduler_options(const cluster::ClusterSpec* spec, const StopToken* stop) {
+} // namespace
+
+scheduler::Options cluster_scheduler_options(const cluster::ClusterSpec* spec,
+                                             const StopToken* stop) {
   scheduler::Options options;
   options.stop = stop;
   if (spec != nullptr) {
@@ -68,7 +70,6 @@ scheduler::Options scheduler_options(const cluster::ClusterSpec* spec, const Sto
   return options;
 }
 
-/// The registry: --registry, else the file's, else HERALD_REGISTRY and the defaults.
 registry::Opener cluster_registry(const cli::GlobalOptions& global,
                                   const cluster::ClusterSpec* spec) {
   cli::GlobalOptions resolved = global;
@@ -76,6 +77,26 @@ registry::Opener cluster_registry(const cli::GlobalOptions& global,
     resolved.registry = spec->registry.url;
   }
   return cli::registry_opener(resolved);
+}
+
+void require_registrator(const cluster::ClusterSpec& spec, scheduler::Scheduler& sched,
+                         registry::Registry& registry) {
+  // On docker only a registrator registers what is started: without one, nothing is started
+  // rather than waited for until --timeout.
+  cluster::RegistratorCheck check = cluster::check_registrator(&spec, sched, registry);
+  if (check.state == cluster::RegistratorCheck::State::missing) {
+    throw Error(ErrorKind::config, fmt::format("{}, so no instance would ever be registered; {}",
+                                               check.problem, check.remedy));
+  }
+  if (check.state == cluster::RegistratorCheck::State::unknown) {
+    spdlog::warn("{}; {}", check.problem, check.remedy);
+  }
+}
+
+namespace {
+
+scheduler::Options scheduler_options(const cluster::ClusterSpec* spec, const StopToken* stop) {
+  return cluster_scheduler_options(spec, stop);
 }
 
 /// Opens what the cluster file names. `file_optional`: a missing default file means "what runs
@@ -172,7 +193,9 @@ int run_plan(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   install_stop_signals(stop);
   auto sched = scheduler::open(scheduler_options(&spec, &stop));
   note_routers(spec, *sched, flags);
-  cluster::Plan plan = cluster::make_plan(spec, sched->list(), plan_options(flags));
+  std::vector<scheduler::Instance> existing = sched->list();
+  cluster::Plan plan =
+      cluster::make_plan(cluster::effective_spec(spec, existing), existing, plan_options(flags));
   add_unit_changes(plan, spec, *sched, flags);
   warn_without_registrator(spec, *sched, global, stop);
   print_plan(printer, plan);
@@ -219,18 +242,11 @@ int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   open_session(session, flags, global, false);
   const cluster::ClusterSpec& spec = *session.spec;
   note_routers(spec, *session.scheduler, flags);
-  // On docker only a registrator registers what up starts: without one, nothing is started
-  // rather than waited for until --timeout.
-  cluster::RegistratorCheck check =
-      cluster::check_registrator(&spec, *session.scheduler, *session.registry);
-  if (check.state == cluster::RegistratorCheck::State::missing) {
-    throw Error(ErrorKind::config, fmt::format("{}, so no instance would ever be registered; {}",
-                                               check.problem, check.remedy));
-  }
-  if (check.state == cluster::RegistratorCheck::State::unknown) {
-    spdlog::warn("{}; {}", check.problem, check.remedy);
-  }
-  cluster::Plan plan = cluster::make_plan(spec, session.scheduler->list(), plan_options(flags));
+  require_registrator(spec, *session.scheduler, *session.registry);
+  // On-demand apps run only once launched; those that run are kept up to date like the others.
+  std::vector<scheduler::Instance> existing = session.scheduler->list();
+  const cluster::ClusterSpec effective = cluster::effective_spec(spec, existing);
+  cluster::Plan plan = cluster::make_plan(effective, existing, plan_options(flags));
   add_unit_changes(plan, spec, *session.scheduler, flags);
   if (plan.empty()) {
     std::size_t instances = 0;
@@ -257,7 +273,7 @@ int run_up(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   };
   options.stop = &session.stop;
   cluster::ApplyResult result =
-      cluster::apply(spec, plan, *session.scheduler, *session.routes, options);
+      cluster::apply(effective, plan, *session.scheduler, *session.routes, options);
   progress.finish();
   print_applied(printer, plan);
   spdlog::info("done: {} created, {} started, {} replaced, {} removed; units: {} submitted, {} "
@@ -272,13 +288,14 @@ int run_down(const ClusterFlags& flags, const cli::GlobalOptions& global) {
   Session session;
   open_session(session, flags, global, true);
   // The apps named, else the file's, else every app herald made on the scheduler.
+  std::vector<scheduler::Instance> existing = session.scheduler->list();
   std::vector<std::string> apps = flags.apps;
   if (apps.empty() && session.spec) {
-    for (const auto& app : session.spec->apps) {
+    // With the apps launched on demand from it (an on_demand app, a template's).
+    for (const auto& app : cluster::effective_spec(*session.spec, existing).apps) {
       apps.push_back(app.name);
     }
   }
-  std::vector<scheduler::Instance> existing = session.scheduler->list();
   std::erase_if(existing, [&](const scheduler::Instance& i) {
     return (!flags.apps.empty() || session.spec) &&
            std::find(apps.begin(), apps.end(), i.app) == apps.end();
@@ -359,8 +376,13 @@ int run_status(const ClusterFlags& flags, const cli::GlobalOptions& global) {
                                                                   : cli::app_status_columns());
   Session session;
   open_session(session, flags, global, true);
-  auto status = cluster::cluster_status(session.spec ? &*session.spec : nullptr,
-                                        session.scheduler->list(), *session.routes, flags.apps);
+  std::vector<scheduler::Instance> existing = session.scheduler->list();
+  std::optional<cluster::ClusterSpec> effective;
+  if (session.spec) {
+    effective = cluster::effective_spec(*session.spec, existing);
+  }
+  auto status = cluster::cluster_status(effective ? &*effective : nullptr, existing,
+                                        *session.routes, flags.apps);
   std::vector<cluster::UnitStatus> units;
   if (flags.apps.empty() && session.scheduler->runs_units()) {
     units = cluster::unit_status(session.spec ? wanted_units(*session.spec)

@@ -3,6 +3,10 @@
 #include "herald/cli/fleet_options.hpp"
 #include "herald/cli/global_options.hpp"
 #include "herald/cli/printer.hpp"
+#include "herald/cluster/spec.hpp"
+#include "herald/core/stop.hpp"
+#include "herald/registry/opener.hpp"
+#include "herald/scheduler/scheduler.hpp"
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -48,6 +52,30 @@ std::vector<Command> add_unit_fleet(CLI::App* unit);
 /// `herald cluster plan|up|down|status`: the cluster file applied through a scheduler
 /// (cluster.cpp).
 std::vector<Command> add_cluster(CLI::App& app, const cli::GlobalOptions& global);
+
+/// `herald launch APP[@N]` and `herald launch serve`: apps of the cluster file started on demand
+/// (launch.cpp).
+std::vector<Command> add_launch(CLI::App& app, const cli::GlobalOptions& global);
+
+/// The scheduler a cluster file names (the local Docker engine without a file), cancelled by
+/// `stop` (cluster.cpp).
+scheduler::Options cluster_scheduler_options(const cluster::ClusterSpec* spec,
+                                             const StopToken* stop);
+
+/// The registry of a cluster command: --registry, else the file's, else HERALD_REGISTRY and the
+/// defaults (cluster.cpp).
+registry::Opener cluster_registry(const cli::GlobalOptions& global,
+                                  const cluster::ClusterSpec* spec);
+
+/// On the docker scheduler, Error(config) when no registrator serves the file's engine,
+/// registry and prefix (nothing it started would be registered); a warning when that cannot be
+/// told (cluster.cpp).
+void require_registrator(const cluster::ClusterSpec& spec, scheduler::Scheduler& sched,
+                         registry::Registry& registry);
+
+/// This machine's host name, the default node of a registrator and a launcher; Error(config)
+/// when it cannot be read (announce.cpp).
+std::string default_node_name();
 
 /// The fleet connection flags (--endpoint, --tunnel, ...), one group on each command that talks
 /// to fleet (fleet_options.cpp).

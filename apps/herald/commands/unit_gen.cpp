@@ -90,21 +90,27 @@ See herald-unit(1).)";
 constexpr const char* k_router_footer =
     R"(Writes NAME.service (nginx or haproxy in the foreground, Global=true) and NAME-render.service
 (herald render --watch with the template's check and reload commands, part of the router).
+It watches the apps and /services/launchers: a request for an app that does not run goes to the
+launchers announced there (herald unit gen launcher).
 
 Examples:
   herald unit gen router --template nginx-host --domain example.com -o units/
       nginx routing APP.example.com to APP's instances, on every machine
+  herald unit gen router --template nginx-path --routes-prefix /services/clusters -o units/
+      nginx routing /APP/ to the address of the key /services/clusters/APP
   herald unit gen router --template haproxy --listen '*:8080' --metadata role=router -o units/
       haproxy on port 8080, only on the machines with role=router
 
 See herald-unit(1).)";
 
 constexpr const char* k_launcher_footer =
-    R"(Writes NAME.service running `herald launch serve -f FILE --listen ADDRESS` on every machine.
-`herald launch` is not in this release yet: the unit is for the release that has it.
+    R"(Writes NAME.service running `herald launch serve -f FILE --listen ADDRESS` on every machine:
+the target the router sends requests for apps that do not run; it starts the cluster file's
+on-demand apps (herald-launch(1)) and announces itself under /services/launchers, where the
+bundled router templates look.
 
 Examples:
-  herald unit gen launcher -f /etc/herald/cluster.yaml --listen 127.0.0.1:8099 -o units/
+  herald unit gen launcher -f /etc/herald/cluster.yaml --listen 127.0.0.1:8090 -o units/
 
 See herald-unit(1).)";
 
@@ -262,6 +268,10 @@ Command add_router_gen(CLI::App* gen) {
   cmd->add_option("--domain", opts->spec.domain,
                   "Host routing domain (APP.DOMAIN) when the registry has no /services/domain")
       ->type_name("DOMAIN");
+  cmd->add_option("--routes-prefix", opts->spec.routes_prefix,
+                  "Where the apps are: PREFIX/APP/APP@N or one key PREFIX/APP, such as "
+                  "/services/clusters [default /services/web]")
+      ->type_name("PREFIX");
   cmd->add_option("--metadata", opts->spec.metadata,
                   "Only on machines with this fleet metadata KEY=VALUE (repeatable)")
       ->type_name("KEY=VALUE")

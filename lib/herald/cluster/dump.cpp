@@ -1,6 +1,7 @@
 #include "herald/cluster/load.hpp"
 #include "herald/core/duration.hpp"
 
+#include <algorithm>
 #include <yaml-cpp/yaml.h>
 
 namespace herald::cluster {
@@ -120,6 +121,21 @@ void app(YAML::Emitter& out, const AppSpec& spec) {
   duration(out, "min_ready", spec.update.min_ready);
   duration(out, "drain", spec.update.drain);
   out << YAML::EndMap;
+  if (spec.on_demand) {
+    flag(out, "on_demand", true);
+  }
+  out << YAML::EndMap;
+}
+
+void launch(YAML::Emitter& out, const LaunchSpec& spec) {
+  out << YAML::Key << "launch" << YAML::Value << YAML::BeginMap;
+  texts(out, "allow", spec.allow);
+  texts(out, "deny", spec.deny);
+  if (!spec.policy_cmd.empty()) {
+    texts(out, "policy_cmd", spec.policy_cmd);
+  }
+  duration(out, "policy_timeout", spec.policy_timeout);
+  number(out, "max_apps", spec.max_apps);
   out << YAML::EndMap;
 }
 
@@ -163,6 +179,12 @@ std::string dump_cluster(const ClusterSpec& spec) {
       out << YAML::EndMap;
     }
     out << YAML::EndSeq;
+  }
+  bool on_demand =
+      std::any_of(spec.apps.begin(), spec.apps.end(), [](const AppSpec& a) { return a.on_demand; });
+  if (on_demand || !spec.launch.allow.empty() || !spec.launch.deny.empty() ||
+      !spec.launch.policy_cmd.empty()) {
+    launch(out, spec.launch);
   }
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -248,6 +249,7 @@ private:
   void parse_env(const Entry& entry, std::vector<std::pair<std::string, std::string>>& out);
   void parse_env_file(const YAML::Node& node, const std::string& path, EnvFile& out);
   void parse_unit(const YAML::Node& node, const std::string& path, ExtraUnit& out);
+  void parse_launch(const Entry& entry, LaunchSpec& out);
 
   // --- checks across entries ---
   void check_scheduler_fit(const ClusterSpec& spec);
@@ -795,7 +797,7 @@ void Parser::parse_app(const YAML::Node& node, const std::string& path, AppSpec&
   out.port = 0;
   Mapping m = mapping(node, path,
                       {"name", "image", "port", "instances", "routing", "aliases", "env",
-                       "env_files", "health", "placement", "update"},
+                       "env_files", "health", "placement", "update", "on_demand"},
                       "an app: a mapping with name, image, port, ...");
   for (const char* required : {"name", "image", "port"}) {
     if (m.find(required) == nullptr) {
@@ -804,14 +806,31 @@ void Parser::parse_app(const YAML::Node& node, const std::string& path, AppSpec&
   }
   if (const Entry* e = m.find("name")) {
     guarded([&] {
-      out.name = text(*e, "an app name such as web");
-      check(*e, out.name, units::app_name_problem(out.name));
+      out.name = text(*e, "an app name such as web, or a template such as {name}");
+      if (out.is_template()) {
+        // A template: what it makes must be a valid name, and {name} stands only once.
+        std::size_t first = out.name.find("{name}");
+        if (out.name.find("{name}", first + 1) != std::string::npos) {
+          fail(e->value, e->path, "a template name holds {name} once");
+        }
+        std::string sample = out.name;
+        sample.replace(first, 6, "x");
+        check(*e, out.name, units::app_name_problem(sample));
+        out.on_demand = true;
+      } else {
+        check(*e, out.name, units::app_name_problem(out.name));
+      }
     });
   }
   if (const Entry* e = m.find("image")) {
     guarded([&] {
       out.image = text(*e, "a Docker image reference");
-      check(*e, out.image, units::image_problem(out.image));
+      std::string sample = out.image;
+      for (std::size_t at = sample.find("{name}"); at != std::string::npos;
+           at = sample.find("{name}")) {
+        sample.replace(at, 6, "x");
+      }
+      check(*e, out.image, units::image_problem(sample));
     });
   }
   if (const Entry* e = m.find("port")) {
@@ -882,6 +901,63 @@ void Parser::parse_app(const YAML::Node& node, const std::string& path, AppSpec&
   }
   if (const Entry* e = m.find("update")) {
     guarded([&] { parse_update(*e, out.update); });
+  }
+  if (const Entry* e = m.find("on_demand")) {
+    guarded([&] {
+      bool value = boolean(*e);
+      if (!value && out.is_template()) {
+        fail(e->value, e->path, "a template ({name}) is always started on demand");
+      }
+      out.on_demand = value || out.is_template();
+    });
+  }
+}
+
+void Parser::parse_launch(const Entry& entry, LaunchSpec& out) {
+  out.position = position(entry.value);
+  Mapping m = mapping(entry.value, entry.path,
+                      {"allow", "deny", "policy_cmd", "policy_timeout", "max_apps"},
+                      "a mapping with allow, deny, policy_cmd, policy_timeout and max_apps");
+  auto patterns = [&](const Entry& e, std::vector<std::string>& into) {
+    into = texts(e, "app names, globs (web-*) or /regular expressions/");
+    for (std::size_t i = 0; i < into.size(); ++i) {
+      const std::string& item = into[i];
+      if (item.empty() || has_control(item)) {
+        fail(e.value[i], index(e.path, i), "expected a name, a glob or a /regex/, not \"\"");
+      }
+      if (item.size() >= 2 && item.front() == '/' && item.back() == '/') {
+        try {
+          std::regex check(item.substr(1, item.size() - 2));
+        } catch (const std::regex_error&) {
+          fail(e.value[i], index(e.path, i),
+               fmt::format("{} is no valid regular expression", herald::quoted(item)));
+        }
+      }
+    }
+  };
+  if (const Entry* e = m.find("allow")) {
+    guarded([&] { patterns(*e, out.allow); });
+  }
+  if (const Entry* e = m.find("deny")) {
+    guarded([&] { patterns(*e, out.deny); });
+  }
+  if (const Entry* e = m.find("policy_cmd")) {
+    guarded([&] {
+      out.policy_cmd = texts(*e, "a command as a list: [/usr/local/bin/isavailable, --quiet]");
+      if (out.policy_cmd.empty() || out.policy_cmd.front().empty() ||
+          out.policy_cmd.front().front() != '/') {
+        fail(e->value, e->path,
+             "expected a command as a list starting with an absolute path, run without a shell");
+      }
+    });
+  }
+  if (const Entry* e = m.find("policy_timeout")) {
+    guarded([&] { out.policy_timeout = duration(*e, true); });
+  }
+  if (const Entry* e = m.find("max_apps")) {
+    guarded([&] {
+      out.max_apps = static_cast<int>(integer(*e, 0, 10000, "a count from 0 (no cap) to 10000"));
+    });
   }
 }
 
@@ -1089,7 +1165,7 @@ void Parser::check_routing(ClusterSpec& spec) {
   std::map<std::string, std::string> hosts;
   for (std::size_t i = 0; i < spec.apps.size(); ++i) {
     const AppSpec& app = spec.apps[i];
-    if (app.routing == Routing::host && !app.name.empty()) {
+    if (app.routing == Routing::host && !app.name.empty() && !app.is_template()) {
       for (const std::string& domain : domains) {
         hosts.emplace(app.name + "." + domain, index("apps", i) + ".name");
       }
@@ -1181,8 +1257,8 @@ ClusterSpec Parser::parse(std::string_view text) {
   bool scheduler_ok = true;
   bool routers_ok = true;
   guarded([&] {
-    Mapping top = mapping(root, "", {"registry", "scheduler", "routers", "apps", "units"},
-                          "a mapping with registry, scheduler, routers, apps and units");
+    Mapping top = mapping(root, "", {"registry", "scheduler", "routers", "apps", "units", "launch"},
+                          "a mapping with registry, scheduler, routers, apps, units and launch");
     if (root.IsNull()) {
       fail(root, "apps", "the file is empty: a cluster file lists at least its apps");
     }
@@ -1236,6 +1312,9 @@ ClusterSpec Parser::parse(std::string_view text) {
           spec.units.push_back(std::move(unit));
         }
       });
+    }
+    if (const Entry* e = top.find("launch")) {
+      guarded([&] { parse_launch(*e, spec.launch); });
     }
     if (scheduler_ok) {
       check_scheduler_fit(spec);

@@ -261,6 +261,15 @@ Plan make_plan(const ClusterSpec& cluster, const std::vector<scheduler::Instance
   return plan;
 }
 
+ClusterSpec effective_spec(const ClusterSpec& cluster,
+                           const std::vector<scheduler::Instance>& existing) {
+  std::vector<std::string> names;
+  for (const scheduler::Instance& instance : existing) {
+    names.push_back(instance.app);
+  }
+  return cluster.with_on_demand(names);
+}
+
 scheduler::InstanceSpec instance_spec(const ClusterSpec& cluster, const AppSpec& app,
                                       const std::string& instance) {
   scheduler::InstanceSpec spec;

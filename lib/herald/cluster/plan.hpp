@@ -114,6 +114,11 @@ struct PlanOptions {
 Plan make_plan(const ClusterSpec& cluster, const std::vector<scheduler::Instance>& existing,
                const PlanOptions& options = {});
 
+/// `cluster` as it applies to `existing` (ClusterSpec::with_on_demand() of the apps that have
+/// instances): what make_plan(), apply() and cluster_status() are given.
+ClusterSpec effective_spec(const ClusterSpec& cluster,
+                           const std::vector<scheduler::Instance>& existing);
+
 /// The instance spec the scheduler runs for instance `instance` of `app` (image, port, env
 /// read from env files, health check, routing, placement, the stamp as spec hash, the
 /// registry), as `cluster up` starts it.

@@ -132,13 +132,35 @@ struct AppSpec {
   HealthCheck health;
   Placement placement;
   UpdatePolicy update;
+  /// Started on demand (`herald launch`, the launcher), never by `cluster up`, which only keeps
+  /// the instances it finds up to date. Always true for a template.
+  bool on_demand = false;
   Position position;
 
+  /// True when the name is a pattern holding `{name}` ("{name}", "pr-{name}"): any app whose
+  /// name fits it (and the launch policy allows) can be launched from it.
+  bool is_template() const;
+  /// The app `app_name` made from this template: `{name}` in the name, image and env values
+  /// replaced by the part of `app_name` the pattern leaves; nullopt when it does not fit (the
+  /// part is empty or the result is no valid app name). A plain app: itself when the names
+  /// are equal.
+  std::optional<AppSpec> instantiate(std::string_view app_name) const;
   /// The environment an instance gets: the env files in order, then `env:`; a name set twice
   /// keeps its first place and its last value (as `docker run --env-file ... -e` does).
   std::vector<std::pair<std::string, std::string>> environment() const;
   /// "/web/" for path routing.
   std::string route_path() const { return "/" + name + "/"; }
+};
+
+/// `launch:`: which apps `herald launch` and the launcher may start on demand (deny by
+/// default: an app of the file marked on_demand, or a name a template fits that `allow` lists).
+struct LaunchSpec {
+  std::vector<std::string> allow;      ///< exact names, globs (* ? [..]) or /regex/
+  std::vector<std::string> deny;       ///< the same forms; deny wins
+  std::vector<std::string> policy_cmd; ///< argv of a hook asked for each new name (exit 0: yes)
+  std::chrono::milliseconds policy_timeout{2000};
+  int max_apps = 20; ///< apps started on demand that may exist at once; 0 = no cap
+  Position position;
 };
 
 /// One entry of `units:`: a plain unit file run as it is.
@@ -158,9 +180,19 @@ struct ClusterSpec {
   std::vector<RouterSpec> routers;
   std::vector<AppSpec> apps;
   std::vector<ExtraUnit> units;
+  LaunchSpec launch;
 
-  /// The app called `name`, or nullptr.
+  /// The app called `name`, or nullptr (templates are never found by name).
   const AppSpec* app(std::string_view name) const;
+  /// The app `name` as `herald launch` would start it: the file's app of that name when it is
+  /// on_demand, else the first template it fits; nullopt otherwise (also for an app `cluster up`
+  /// runs). The launch policy is not asked here.
+  std::optional<AppSpec> launchable(std::string_view name) const;
+  /// This file as `cluster up/plan/status` apply it to what runs (`existing`): templates are
+  /// gone, an on_demand app stays only while an instance of it exists, and an app that exists,
+  /// is not in the file and fits a template is added, made from it, so its instances are kept
+  /// up to date instead of pruned.
+  ClusterSpec with_on_demand(const std::vector<std::string>& existing_apps) const;
 };
 
 using units::to_string;

@@ -48,6 +48,37 @@ void check_host_path(std::string_view what, std::string_view path) {
   check(what, path, host_path_problem(path));
 }
 
+/// A registry prefix where instances are: starts with '/', plain key text, away from the keys
+/// registrators and launchers announce themselves under.
+void check_prefix(std::string_view what, const std::string& prefix) {
+  check(what, prefix, key_text_problem(prefix));
+  if (prefix.empty() || prefix.front() != '/') {
+    invalid(what, prefix, "a prefix starts with '/', such as /services/web");
+  }
+  if (registry::mixes_with_registrators(prefix)) {
+    invalid(what, prefix,
+            fmt::format("registrators announce themselves under {}, which no instance prefix "
+                        "may hold or lie in",
+                        registry::k_registrators_root));
+  }
+  std::string_view launchers = k_launchers_prefix;
+  std::string_view trimmed = prefix;
+  while (trimmed.size() > 1 && trimmed.back() == '/') {
+    trimmed.remove_suffix(1);
+  }
+  bool inside = trimmed.starts_with(launchers) &&
+                (trimmed.size() == launchers.size() || trimmed[launchers.size()] == '/');
+  bool above =
+      trimmed == "/" || (launchers.starts_with(trimmed) && launchers.size() > trimmed.size() &&
+                         launchers[trimmed.size()] == '/');
+  if (inside || above) {
+    invalid(what, prefix,
+            fmt::format("the launchers announce themselves under {}, which no app's prefix may "
+                        "hold or lie in (it would route the launchers as an app)",
+                        launchers));
+  }
+}
+
 std::vector<std::string> checked_metadata(const std::vector<std::string>& metadata) {
   for (const std::string& item : metadata) {
     check("metadata", item, metadata_problem(item));
@@ -345,11 +376,24 @@ std::vector<GeneratedUnit> generate_router(const RouterSpec& spec, const UnitTem
                                                  : "/etc/haproxy/haproxy.cfg";
   }
   check_host_path("router config", dest);
-  std::vector<std::string> keys = {"/services/web"};
+  std::vector<std::pair<std::string, std::string>> render_env;
+  std::string routes_prefix = "/services/web";
+  if (!spec.routes_prefix.empty()) {
+    check_prefix("routes prefix", spec.routes_prefix);
+    routes_prefix = spec.routes_prefix;
+    while (routes_prefix.size() > 1 && routes_prefix.back() == '/') {
+      routes_prefix.pop_back();
+    }
+    if (routes_prefix != "/services/web") {
+      render_env.emplace_back("HERALD_ROUTES_PREFIX", routes_prefix);
+    }
+  }
+  // The apps, the domain (host routing), and the launchers that unknown apps go to.
+  std::vector<std::string> keys = {routes_prefix};
   if (spec.kind != RouterKind::nginx_path) {
     keys.push_back("/services/domain");
   }
-  std::vector<std::pair<std::string, std::string>> render_env;
+  keys.emplace_back(k_launchers_prefix);
   if (!spec.domain.empty()) {
     render_env.emplace_back("HERALD_DOMAIN", spec.domain);
   }
@@ -424,16 +468,7 @@ std::vector<GeneratedUnit> generate_registrator(const RegistratorSpec& spec,
     registry::parse_location(spec.registry); // Error(config) naming the known schemes
     check("registry URL", spec.registry, key_text_problem(spec.registry));
   }
-  check("prefix", spec.prefix, key_text_problem(spec.prefix));
-  if (spec.prefix.empty() || spec.prefix.front() != '/') {
-    invalid("prefix", spec.prefix, "a prefix starts with '/', such as /services/web");
-  }
-  if (registry::mixes_with_registrators(spec.prefix)) {
-    invalid("prefix", spec.prefix,
-            fmt::format("registrators announce themselves under {}, which no instance prefix "
-                        "may hold or lie in",
-                        registry::k_registrators_root));
-  }
+  check_prefix("prefix", spec.prefix);
   if (!spec.node.empty()) {
     check("node name", spec.node, node_name_problem(spec.node));
   }

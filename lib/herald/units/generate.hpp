@@ -66,13 +66,20 @@ struct RouterSpec {
   std::vector<std::string> metadata;  ///< X-Fleet MachineMetadata "key=value"
   std::string config_template;        ///< on the machines; default DATA_DIR/templates/KIND.tmpl
   std::string dest;                   ///< the rendered config; default per kind
+  /// Where the apps are (HERALD_ROUTES_PREFIX of the bundled templates): /services/web's
+  /// PREFIX/APP/APP@N or the single-key PREFIX/APP such as /services/clusters; "" = /services/web.
+  std::string routes_prefix;
 };
+
+/// Where the on-demand launchers (`herald launch serve`) announce themselves: the router's render
+/// unit watches it beside the apps, and the bundled templates send unknown apps there.
+inline constexpr std::string_view k_launchers_prefix = "/services/launchers";
 
 /// `herald unit gen launcher`: a Global `herald launch serve`.
 struct LauncherSpec {
   std::string name = "herald-launcher";
   std::string cluster_file = "/etc/herald/cluster.yaml"; ///< on the machines
-  std::string listen = "127.0.0.1:8099";
+  std::string listen = "127.0.0.1:8090";
   std::vector<std::string> metadata;
 };
 
