@@ -1,4 +1,5 @@
 #include "cluster/files.hpp"
+#include "cluster/journal_routes.hpp"
 #include "herald/cluster/launch.hpp"
 #include "herald/cluster/load.hpp"
 #include "herald/cluster/plan.hpp"
@@ -14,6 +15,7 @@
 using namespace herald;
 using namespace herald::cluster;
 using namespace std::chrono_literals;
+using herald::cluster::test::JournalRoutes;
 using herald::scheduler::State;
 using herald::scheduler::memory::MemoryScheduler;
 using herald::test::kind_of;
@@ -46,39 +48,6 @@ launch:
 ClusterSpec load() {
   return parse_cluster(k_file, "cluster.yaml", herald::cluster::test::files({}));
 }
-
-/// Every running instance of the scheduler is registered and passing, until it is withdrawn.
-class RunningRoutes final : public RouteView {
-public:
-  explicit RunningRoutes(MemoryScheduler& scheduler) : m_scheduler(scheduler) {}
-  std::vector<registry::Instance> registered(std::string_view app) override {
-    std::vector<registry::Instance> out;
-    std::vector<std::string> journal = m_scheduler.journal();
-    for (const scheduler::Instance& instance : m_scheduler.list(app)) {
-      // Withdrawn (the registrator's `kill` event) until it is started again.
-      bool withdrawn = false;
-      for (const std::string& line : journal) {
-        if (line.rfind("start " + instance.name().str() + " ", 0) == 0) {
-          withdrawn = false;
-        } else if (line == "withdraw " + instance.name().str()) {
-          withdrawn = true;
-        }
-      }
-      if (instance.state == State::running && !withdrawn) {
-        registry::Instance route;
-        route.app = instance.app;
-        route.instance = instance.instance;
-        route.address = HostPort{"127.0.0.1", static_cast<std::uint16_t>(30000 + out.size())};
-        route.health = registry::Instance::Health::passing;
-        out.push_back(route);
-      }
-    }
-    return out;
-  }
-
-private:
-  MemoryScheduler& m_scheduler;
-};
 
 ApplyOptions quick() {
   ApplyOptions options;
@@ -141,8 +110,8 @@ TEST_CASE("launch: a cluster file's launch mistakes are named") {
     }
     return std::string("accepted");
   };
-  CHECK(refused("apps:\n  - {name: \"{name}-{name}\", image: a, port: 1}\n")
-            .find("{name} once") != std::string::npos);
+  CHECK(refused("apps:\n  - {name: \"{name}-{name}\", image: a, port: 1}\n").find("{name} once") !=
+        std::string::npos);
   CHECK(refused("apps:\n  - {name: \"{name}\", image: a, port: 1, on_demand: false}\n")
             .find("always started on demand") != std::string::npos);
   CHECK(refused("apps:\n  - {name: \"Bad{name}\", image: a, port: 1}\n").find("apps[0].name") !=
@@ -159,7 +128,7 @@ TEST_CASE("launch: cluster up neither starts nor prunes on-demand apps, and keep
           "up to date") {
   ClusterSpec spec = load();
   MemoryScheduler scheduler;
-  RunningRoutes routes(scheduler);
+  JournalRoutes routes(scheduler);
   ClusterSpec effective = effective_spec(spec, scheduler.list());
   Plan plan = make_plan(effective, scheduler.list());
   REQUIRE(plan.apps.size() == 1);
@@ -193,7 +162,7 @@ TEST_CASE("launch: starts the app's instances once, waits until routable, and a 
           "starts nothing") {
   ClusterSpec spec = load();
   MemoryScheduler scheduler;
-  RunningRoutes routes(scheduler);
+  JournalRoutes routes(scheduler);
   LaunchResult first = launch_app(spec, "pr-42", scheduler, routes, quick());
   CHECK_FALSE(first.already);
   CHECK(first.started == 2);
@@ -218,11 +187,9 @@ TEST_CASE("launch: starts the app's instances once, waits until routable, and a 
 TEST_CASE("launch: an app the file cannot launch, and one that fails, are errors naming it") {
   ClusterSpec spec = load();
   MemoryScheduler scheduler;
-  RunningRoutes routes(scheduler);
-  CHECK(kind_of([&] { launch_app(spec, "web", scheduler, routes, quick()); }) ==
-        ErrorKind::usage);
-  CHECK(kind_of([&] { launch_app(spec, "nope", scheduler, routes, quick()); }) ==
-        ErrorKind::usage);
+  JournalRoutes routes(scheduler);
+  CHECK(kind_of([&] { launch_app(spec, "web", scheduler, routes, quick()); }) == ErrorKind::usage);
+  CHECK(kind_of([&] { launch_app(spec, "nope", scheduler, routes, quick()); }) == ErrorKind::usage);
   CHECK(scheduler.list().empty());
 
   scheduler.set_start_behaviour([](const scheduler::InstanceSpec&) { return State::failed; });
@@ -238,7 +205,7 @@ TEST_CASE("launch: an app the file cannot launch, and one that fails, are errors
 TEST_CASE("launch: stop_app takes a launched app away, withdrawn before it is stopped") {
   ClusterSpec spec = load();
   MemoryScheduler scheduler;
-  RunningRoutes routes(scheduler);
+  JournalRoutes routes(scheduler);
   launch_app(spec, "pr-5", scheduler, routes, quick());
   REQUIRE(scheduler.list("pr-5").size() == 2);
   ApplyOptions options = quick();
@@ -252,10 +219,11 @@ TEST_CASE("launch: stop_app takes a launched app away, withdrawn before it is st
   CHECK(stop_app(spec, "pr-5", scheduler, routes, options) == 0);
 }
 
-TEST_CASE("launch: without waiting, the instances are handed to the scheduler and left to come up") {
+TEST_CASE(
+    "launch: without waiting, the instances are handed to the scheduler and left to come up") {
   ClusterSpec spec = load();
   MemoryScheduler scheduler;
-  RunningRoutes routes(scheduler);
+  JournalRoutes routes(scheduler);
   scheduler.set_start_behaviour([](const scheduler::InstanceSpec&) { return State::starting; });
   LaunchResult result = launch_app(spec, "pr-3", scheduler, routes, quick(), false);
   CHECK(result.started == 2);

@@ -55,20 +55,7 @@ struct ClusterWorld {
 
   ClusterWorld() {
     ensure_test_image(daemon);
-    registrator = std::make_unique<Process>(
-        std::vector<std::string>{herald_bin(), "--registry", etcd.v3_url(), "announce",
-                                 "--docker-events", "--prefix", prefix, "--node", "n1", "--ttl",
-                                 "30s"},
-        std::map<std::string, std::string>{{"DOCKER_HOST", daemon.host()}});
-    // cluster up refuses until the registrator has announced itself.
-    REQUIRE_MESSAGE(eventually(
-                        [&] {
-                          return !etcd.etcdctl({"get", "--prefix", "--keys-only",
-                                                "/herald/registrators" + prefix + "/"})
-                                      .empty();
-                        },
-                        15s),
-                    registrator->err());
+    registrator = start_registrator(daemon, etcd, prefix);
   }
   ~ClusterWorld() {
     if (registrator) {

@@ -29,7 +29,6 @@ using namespace std::chrono_literals;
 
 TEST_SUITE_BEGIN("docker");
 
-
 TEST_CASE("launch serve starts an unknown app behind nginx on its first request, once for 200 "
           "requests, and answers a refused name with nginx's own 404") {
   LaunchWorld world;
@@ -41,9 +40,8 @@ TEST_CASE("launch serve starts an unknown app behind nginx on its first request,
   world.start_launcher();
   for (const char* base : {"a", "b", "c"}) {
     std::string name = world.app(base);
-    REQUIRE_MESSAGE(
-        eventually([&] { return world.through_router(name) == name + "\n"; }, 30s),
-        name << " not routed: " << world.render->err());
+    REQUIRE_MESSAGE(eventually([&] { return world.through_router(name) == name + "\n"; }, 30s),
+                    name << " not routed: " << world.render->err());
   }
   // nginx routes an unknown path to the launcher once its announcement is rendered.
   std::string d = world.app("d");
@@ -69,21 +67,20 @@ TEST_CASE("launch serve starts an unknown app behind nginx on its first request,
 
   // 200 concurrent first requests for e start it once.
   std::string e = world.app("e");
-  std::vector<std::string> argv{"curl",           "-s",  "-w",          "%{http_code}\\n", "-Z",
-                                "--parallel-max", "200", "--max-time", "30"};
+  std::vector<std::string> argv{
+      "curl", "-s", "-w", "%{http_code}\\n", "-Z", "--parallel-max", "200", "--max-time", "30"};
   for (int i = 0; i < 200; ++i) {
-    argv.insert(argv.end(), {"-o", "/dev/null",
-                             "http://127.0.0.1:" + std::to_string(world.nginx->port()) + "/" + e +
-                                 "/"});
+    argv.insert(argv.end(),
+                {"-o", "/dev/null",
+                 "http://127.0.0.1:" + std::to_string(world.nginx->port()) + "/" + e + "/"});
   }
   RunResult burst = run(argv, {}, 60s);
   std::vector<std::string> codes = nonempty_lines(burst.out);
   CHECK(codes.size() == 200);
-  CHECK_MESSAGE(std::all_of(codes.begin(), codes.end(),
-                            [](const std::string& c) {
-                              return c == "503" || c == "307" || c == "200";
-                            }),
-                burst.out);
+  CHECK_MESSAGE(
+      std::all_of(codes.begin(), codes.end(),
+                  [](const std::string& c) { return c == "503" || c == "307" || c == "200"; }),
+      burst.out);
   CHECK_MESSAGE(eventually([&] { return world.through_router(e) == e + "\n"; }, 60s),
                 world.launcher->err());
   CHECK(world.containers_of(e) == 1);
@@ -200,13 +197,12 @@ TEST_CASE("launch serve --idle-stop stops an app started on demand once the rout
   // Used every second for longer than the idle time: it stays.
   for (int i = 0; i < 9; ++i) {
     Answer answer = world.curl_get_router("/" + d + "/");
-    CHECK_MESSAGE(answer.body == d + "\n", "request " << i << ": " << answer.status << " "
-                                                      << answer.body << "\nrender: "
-                                                      << world.render->err() << "\nconf: "
-                                                      << read_file(world.nginx->conf_d() +
-                                                                   "/apps.conf")
-                                                      << "\nagain: " << world.through_router(d)
-                                                      << "\nlauncher: " << world.launcher->err());
+    CHECK_MESSAGE(answer.body == d + "\n",
+                  "request " << i << ": " << answer.status << " " << answer.body
+                             << "\nrender: " << world.render->err()
+                             << "\nconf: " << read_file(world.nginx->conf_d() + "/apps.conf")
+                             << "\nagain: " << world.through_router(d)
+                             << "\nlauncher: " << world.launcher->err());
     sleep_ms(1000);
   }
   CHECK(world.containers_of(d) == 1);

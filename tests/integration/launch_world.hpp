@@ -30,25 +30,11 @@ using namespace std::chrono_literals;
 /// An image serving its APP_NAME at /APP_NAME/ and "ok" at /health on 8080 (sh as PID 1 with a
 /// TERM trap, as versioned_image()).
 inline std::string named_image(const DockerCli& daemon) {
-  const std::string tag = "herald-test/named:1";
-  if (daemon.try_docker({"image", "inspect", "--format", "{{.Id}}", tag}).status == 0) {
-    return tag;
-  }
-  std::string base = ensure_test_image(daemon);
-  std::string container = daemon.docker({"create", "--label", "herald.test=1", base, "true"});
-  TempDir dir;
-  std::string tarball = dir.file("rootfs.tar");
-  RunResult exported =
-      run({"docker", "-H", daemon.host(), "export", "-o", tarball, container}, {}, 60s);
-  daemon.try_docker({"rm", "-f", container});
-  REQUIRE_MESSAGE(exported.status == 0, "docker export failed: " << exported.err);
-  daemon.docker(
-      {"import", "--change", "ENV PATH=/bin", "--change",
-       R"(CMD ["sh", "-c", "mkdir -p /www/$APP_NAME && echo $APP_NAME > /www/$APP_NAME/index.html )"
+  return import_test_image(
+      daemon, "herald-test/named:1",
+      {R"(CMD ["sh", "-c", "mkdir -p /www/$APP_NAME && echo $APP_NAME > /www/$APP_NAME/index.html )"
        R"(&& echo ok > /www/health && httpd -f -p 8080 -h /www & trap 'kill $!; exit 0' TERM; )"
-       R"(wait"])",
-       tarball, tag});
-  return tag;
+       R"(wait"])"});
 }
 
 /// What one curl through nginx got.
@@ -61,8 +47,9 @@ struct Answer {
 
 /// GET http://127.0.0.1:PORT/PATH with `headers`, without following redirects.
 inline Answer curl_get(int port, const std::string& path, std::vector<std::string> headers = {}) {
-  std::vector<std::string> argv{"curl", "-s", "-S", "--max-time", "20", "-D", "-",
-                                "http://127.0.0.1:" + std::to_string(port) + path};
+  std::vector<std::string> argv{
+      "curl", "-s", "-S", "--max-time",
+      "20",   "-D", "-",  "http://127.0.0.1:" + std::to_string(port) + path};
   for (const std::string& header : headers) {
     argv.insert(argv.end(), {"-H", header});
   }
@@ -113,23 +100,10 @@ struct LaunchWorld {
     for (const char* base : {"a", "b", "c", "d", "e", "f", "g", "h"}) {
       containers.push_back(std::make_unique<AppContainers>(daemon, app(base)));
     }
-    registrator = std::make_unique<Process>(
-        std::vector<std::string>{herald_bin(), "--registry", etcd.v3_url(), "announce",
-                                 "--docker-events", "--prefix", prefix, "--node", "n1", "--ttl",
-                                 "30s"},
-        std::map<std::string, std::string>{{"DOCKER_HOST", daemon.host()}});
-    REQUIRE_MESSAGE(eventually(
-                        [&] {
-                          return !etcd.etcdctl({"get", "--prefix", "--keys-only",
-                                                "/herald/registrators" + prefix + "/"})
-                                      .empty();
-                        },
-                        15s),
-                    registrator->err());
+    registrator = start_registrator(daemon, etcd, prefix);
     std::ostringstream yaml;
     yaml << "registry: {url: \"" << etcd.v3_url() << "\", prefix: \"" << prefix << "\"}\n"
-         << "scheduler: {kind: docker, endpoint: \"" << daemon.host()
-         << "\", host_ip: 127.0.0.1}\n"
+         << "scheduler: {kind: docker, endpoint: \"" << daemon.host() << "\", host_ip: 127.0.0.1}\n"
          << "apps:\n";
     for (const char* base : {"a", "b", "c"}) {
       yaml << "  - name: " << app(base) << "\n    image: " << image
@@ -162,13 +136,18 @@ struct LaunchWorld {
     nginx = std::make_unique<Nginx>(dir);
     nginx->start();
     render = std::make_unique<Process>(
-        std::vector<std::string>{herald_bin(), "--registry", etcd.v3_url(), "render",
-                                 "--template",
-                                 std::string(HERALD_SOURCE_DIR) + "/templates/nginx-path.tmpl",
-                                 "--dest", nginx->conf_d() + "/apps.conf", "--prefix", root,
-                                 "--keys", "/services/web", "--keys", "/services/launchers",
-                                 "--check-cmd", nginx->check_cmd(), "--reload-cmd",
-                                 nginx->reload_cmd(), "--watch", "--wait", "500ms:2s"},
+        std::vector<std::string>{
+            herald_bin(),   "--registry",
+            etcd.v3_url(),  "render",
+            "--template",   std::string(HERALD_SOURCE_DIR) + "/templates/nginx-path.tmpl",
+            "--dest",       nginx->conf_d() + "/apps.conf",
+            "--prefix",     root,
+            "--keys",       "/services/web",
+            "--keys",       "/services/launchers",
+            "--check-cmd",  nginx->check_cmd(),
+            "--reload-cmd", nginx->reload_cmd(),
+            "--watch",      "--wait",
+            "500ms:2s"},
         [&] {
           env["HERALD_NGINX_LISTEN"] = std::to_string(nginx->port());
           return env;
@@ -195,8 +174,8 @@ struct LaunchWorld {
                                   "--timeout",
                                   "60s"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    launcher = std::make_unique<Process>(argv, std::map<std::string, std::string>{
-                                                   {"DOCKER_HOST", daemon.host()}});
+    launcher = std::make_unique<Process>(
+        argv, std::map<std::string, std::string>{{"DOCKER_HOST", daemon.host()}});
     REQUIRE_MESSAGE(eventually([&] { return port_open(launcher_port); }, 15s), launcher->err());
   }
 
@@ -215,6 +194,5 @@ struct LaunchWorld {
     return static_cast<int>(nonempty_lines(r.out).size());
   }
 };
-
 
 } // namespace herald::test

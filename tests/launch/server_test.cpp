@@ -644,7 +644,7 @@ TEST_CASE("launch client address trusts only the configured proxies") {
 TEST_CASE("launch waiting page escapes the app name") {
   auto page = waiting_page("<b>&\"'", 3);
   CHECK(page.find("<b>") == std::string::npos);
-  CHECK(page.find("&lt;b&gt;&amp;&quot;&#39;") != std::string::npos);
+  CHECK(page.find("&lt;b&gt;&amp;&#34;&#39;") != std::string::npos);
   CHECK(page.find("3 s") != std::string::npos);
 }
 

@@ -1,9 +1,10 @@
 // herald launch APP[@N] | herald launch serve: apps of the cluster file started on demand.
+#include "herald/cluster/launch.hpp"
+
 #include "commands/commands.hpp"
 #include "herald/announce/registration.hpp"
 #include "herald/announce/sidekick.hpp"
 #include "herald/cli/json_writer.hpp"
-#include "herald/cluster/launch.hpp"
 #include "herald/cluster/load.hpp"
 #include "herald/core/duration.hpp"
 #include "herald/core/error.hpp"
@@ -181,9 +182,8 @@ std::string refusal(const std::string& app, const launch::Decision& decision,
 }
 
 int run_launch(const LaunchFlags& flags, const cli::GlobalOptions& global) {
-  cli::Printer printer = make_printer(flags.list, {{"instance", "INSTANCE"},
-                                                   {"address", "ADDRESS"},
-                                                   {"state", "STATE"}});
+  cli::Printer printer = make_printer(
+      flags.list, {{"instance", "INSTANCE"}, {"address", "ADDRESS"}, {"state", "STATE"}});
   milliseconds timeout = parse_duration(flags.timeout, "--timeout");
   cluster::ClusterSpec spec = cluster::load_cluster_file(flags.file);
   std::string app = flags.app;
@@ -219,10 +219,9 @@ int run_launch(const LaunchFlags& flags, const cli::GlobalOptions& global) {
     result = launch_one(spec, flags.app, global, timeout, stop, true);
   }
   spdlog::info("{}: {}", result.app,
-               result.already ? std::string("already running")
-               : flags.no_wait
-                   ? std::string("started, not waited for")
-                   : fmt::format("launched ({} instance(s) started)", result.started));
+               result.already  ? std::string("already running")
+               : flags.no_wait ? std::string("started, not waited for")
+                               : fmt::format("launched ({} instance(s) started)", result.started));
   printer.print(
       [&](cli::Table& table) {
         for (const registry::Instance& route : result.routes) {
@@ -312,8 +311,8 @@ void reap_idle(const cluster::ClusterSpec& spec, const cli::GlobalOptions& globa
                launch::AccessLog& log, milliseconds idle, launch::Flights& flights,
                const StopToken& stop) {
   launch::IdleTracker tracker(idle);
-  const milliseconds tick = std::clamp<milliseconds>(idle / 4, milliseconds(500),
-                                                     std::chrono::seconds(30));
+  const milliseconds tick =
+      std::clamp<milliseconds>(idle / 4, milliseconds(500), std::chrono::seconds(30));
   while (!stop.wait_for(tick)) {
     try {
       auto now = std::chrono::steady_clock::now();
@@ -323,8 +322,7 @@ void reap_idle(const cluster::ClusterSpec& spec, const cli::GlobalOptions& globa
       auto sched = scheduler::open(cluster_scheduler_options(&spec, &stop));
       std::vector<std::string> running;
       for (const scheduler::Instance& instance : sched->list()) {
-        if ((running.empty() || running.back() != instance.app) &&
-            spec.launchable(instance.app)) {
+        if ((running.empty() || running.back() != instance.app) && spec.launchable(instance.app)) {
           running.push_back(instance.app);
         }
       }
@@ -407,8 +405,8 @@ int run_serve(const ServeFlags& flags, const cli::GlobalOptions& global) {
       },
       launch::FlightOptions{});
   RoutableCache routable(cluster_registry(global, &spec), spec.registry.prefix, stop);
-  launch::Server server(serve, policy, flights,
-                        [&](const std::string& app) { return routable(app); }, metrics);
+  launch::Server server(
+      serve, policy, flights, [&](const std::string& app) { return routable(app); }, metrics);
   server.start();
 
   // Announced once it listens: PREFIX/herald-launcher/herald-launcher@NODE = the address the
@@ -424,10 +422,9 @@ int run_serve(const ServeFlags& flags, const cli::GlobalOptions& global) {
   InstanceName name{k_launcher_app, node};
   announce::SidekickOptions sidekick_options;
   sidekick_options.refresh = timing.refresh;
-  sidekick_options.registration = announce::make_registration(
-      name, registry::instance_key(flags.announce_prefix, name), listen,
-      registry::ValueFormat::hostport,
-      {}, {}, timing.ttl);
+  sidekick_options.registration =
+      announce::make_registration(name, registry::instance_key(flags.announce_prefix, name), listen,
+                                  registry::ValueFormat::hostport, {}, {}, timing.ttl);
   registry::Opener opener = cluster_registry(global, &spec);
   std::unique_ptr<registry::Registry> registry = opener.open(stop);
   announce::Sidekick sidekick(*registry, sidekick_options, stop);
@@ -529,8 +526,8 @@ std::vector<Command> add_launch(CLI::App& app, const cli::GlobalOptions& global)
                   "How long an instance may take to run and be routable (default 5m)")
       ->default_str("5m");
   add_policy_flags(cmd, flags->policy);
-  add_list_options(*cmd, flags->list, {{"instance", "INSTANCE"}, {"address", "ADDRESS"},
-                                       {"state", "STATE"}});
+  add_list_options(*cmd, flags->list,
+                   {{"instance", "INSTANCE"}, {"address", "ADDRESS"}, {"state", "STATE"}});
 
   auto serve = std::make_shared<ServeFlags>();
   CLI::App* serve_cmd =
@@ -538,7 +535,8 @@ std::vector<Command> add_launch(CLI::App& app, const cli::GlobalOptions& global)
   serve_cmd->footer(k_serve_footer);
   serve_cmd->add_option("-f,--file", serve->file, "The cluster file (default ./cluster.yaml)")
       ->default_str(k_default_file);
-  serve_cmd->add_option("--listen", serve->listen, "HOST:PORT to listen on (default 127.0.0.1:8090)")
+  serve_cmd
+      ->add_option("--listen", serve->listen, "HOST:PORT to listen on (default 127.0.0.1:8090)")
       ->default_str("127.0.0.1:8090");
   serve_cmd->add_option("--advertise", serve->advertise,
                         "HOST:PORT routers reach it at (default: --listen)");
@@ -548,13 +546,14 @@ std::vector<Command> add_launch(CLI::App& app, const cli::GlobalOptions& global)
   serve_cmd->add_option("--hold", serve->hold,
                         "Hold a request up to DUR and answer 307 once the app is up, instead of "
                         "the waiting page");
-  serve_cmd->add_option("--timeout", serve->timeout,
-                        "How long an app may take to start (default 5m)")
+  serve_cmd
+      ->add_option("--timeout", serve->timeout, "How long an app may take to start (default 5m)")
       ->default_str("5m");
   serve_cmd->add_option("--rate", serve->rate, "New launches overall: COUNT/s|m|h, 0 = no limit")
       ->default_str("10/m");
-  serve_cmd->add_option("--client-rate", serve->client_rate,
-                        "New launches per client address: COUNT/s|m|h, 0 = no limit")
+  serve_cmd
+      ->add_option("--client-rate", serve->client_rate,
+                   "New launches per client address: COUNT/s|m|h, 0 = no limit")
       ->default_str("3/m");
   serve_cmd->add_option("--node", serve->node,
                         "The name it announces itself under (default: the host name)");

@@ -19,8 +19,8 @@ namespace herald::cluster {
 /// What launch_app() found or did.
 struct LaunchResult {
   std::string app;
-  bool already = false; ///< it was routable before: nothing was started
-  int started = 0;      ///< instances created or started
+  bool already = false;                   ///< it was routable before: nothing was started
+  int started = 0;                        ///< instances created or started
   std::vector<registry::Instance> routes; ///< its routable registrations, after
 };
 

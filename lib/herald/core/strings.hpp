@@ -20,6 +20,10 @@ std::string_view trim(std::string_view text);
 /// terminal and text cannot read as something it is not. Everything else, UTF-8 included, is kept.
 std::string escape_control(std::string_view text);
 
+/// `text` safe inside HTML text or a quoted attribute, as Go's template function `html` escapes
+/// it: & < > " ' as entities (&amp; &lt; &gt; &#34; &#39;), NUL as U+FFFD.
+std::string html_escape(std::string_view text);
+
 /// `text` in double quotes for a message, escaped as escape_control() does and with '"' and '\'
 /// escaped too: "web@\x00" (what fmt's {:?} does, without its assertion on invalid UTF-8).
 std::string quoted(std::string_view text);

@@ -134,33 +134,6 @@ std::string Response::header(std::string_view name) const {
   return "";
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string waiting_page(std::string_view app, long long elapsed_seconds) {
   auto name = html_escape(app);
   return page(fmt::format("Starting {}", name), "<meta http-equiv=\"refresh\" content=\"2\">\n",

@@ -85,9 +85,6 @@ std::string client_address(std::string_view peer, std::string_view x_real_ip,
                            std::string_view x_forwarded_for,
                            const std::vector<std::string>& trusted);
 
-/// `text` with & < > " ' as HTML entities.
-std::string html_escape(std::string_view text);
-
 /// nginx's default 404 page ("server_tokens off"), byte for byte.
 extern const std::string_view k_nginx_404_body;
 

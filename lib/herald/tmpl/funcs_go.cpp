@@ -1,5 +1,6 @@
 // Go's text/template builtins (funcs.go, Go 1.19) with their exact semantics and error wording.
 
+#include "herald/core/strings.hpp"
 #include "herald/tmpl/exec.hpp"
 #include "herald/tmpl/format.hpp"
 #include "herald/tmpl/go_strconv.hpp"
@@ -354,36 +355,6 @@ std::string eval_args(Args a) {
     }
   }
   return sprint(printable);
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-    case '\0':
-      out += "\xEF\xBF\xBD";
-      break;
-    case '"':
-      out += "&#34;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::string js_escape(std::string_view s) {
