@@ -193,50 +193,9 @@ private:
   std::vector<Seen> m_seen;
 };
 
-/// One HTTP/1.0 request to 127.0.0.1:`port` with a Host header.
-struct Reply {
-  int status = 0; ///< 0 when it failed
-  std::string body;
-};
-
-Reply request(int port, const std::string& host, const std::string& target,
-              const std::string& method = "GET") {
-  Reply out;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return out;
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return out;
-  }
-  std::string req =
-      method + " " + target + " HTTP/1.0\r\nHost: " + host + "\r\nContent-Length: 0\r\n\r\n";
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-    return out;
-  }
-  std::string reply;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
-    reply.append(buffer, static_cast<std::size_t>(n));
-  }
-  auto body = reply.find("\r\n\r\n");
-  if (!reply.starts_with("HTTP/1.") || reply.size() < 12 || body == std::string::npos) {
-    return out;
-  }
-  out.status = std::stoi(reply.substr(9, 3));
-  out.body = reply.substr(body + 4);
-  return out;
+/// GET `target` from 127.0.0.1:`port` with the Host header `host`.
+HttpReply request(int port, const std::string& host, const std::string& target) {
+  return http_request(port, "GET", target, "", 10000, host);
 }
 
 /// The keys each bundled template reads, with the launchers' prefix; `apps` is where the apps are.
@@ -460,7 +419,7 @@ TEST_CASE("bundled templates route either layout: PREFIX/APP/APP@N and the singl
   INFO("stderr: " << r.err);
   REQUIRE(r.status == 0);
   nginx.start();
-  Reply reply;
+  HttpReply reply;
   CHECK(eventually(
       [&] {
         reply = request(nginx.port(), "router.test", "/shop/cart?id=7");
@@ -528,7 +487,7 @@ TEST_CASE("nginx-path through real nginx: an unknown path reaches the launcher a
   nginx.start();
   INFO("nginx error.log: " << nginx.error_log());
 
-  Reply reply;
+  HttpReply reply;
   REQUIRE(eventually(
       [&] {
         reply = request(nginx.port(), "router.test", "/web/x");
@@ -569,7 +528,7 @@ TEST_CASE("nginx-path through real nginx: an unknown path reaches the launcher a
   std::size_t before = starting_a.seen().size() + starting_b.seen().size();
   constexpr int k_requests = 6;
   for (int i = 0; i < k_requests; ++i) {
-    Reply starting = request(nginx2.port(), "router.test", "/starting/" + std::to_string(i));
+    HttpReply starting = request(nginx2.port(), "router.test", "/starting/" + std::to_string(i));
     CHECK_MESSAGE(starting.status == 503, starting.body);
   }
   CHECK(starting_a.seen().size() + starting_b.seen().size() == before + k_requests);
@@ -596,7 +555,7 @@ TEST_CASE("nginx-host and haproxy through the real routers: an unknown host reac
     INFO("stderr: " << r.err);
     REQUIRE(r.status == 0);
     nginx.start();
-    Reply reply;
+    HttpReply reply;
     REQUIRE(eventually(
         [&] {
           reply = request(nginx.port(), "web.example.test", "/a?b=1");
@@ -622,7 +581,7 @@ TEST_CASE("nginx-host and haproxy through the real routers: an unknown host reac
     Process proxy({find_program("haproxy"), "-db", "-f", dest});
     INFO("haproxy: " << proxy.err());
     REQUIRE(eventually([&] { return port_open(port); }, 10s));
-    Reply reply;
+    HttpReply reply;
     REQUIRE(eventually(
         [&] {
           reply = request(port, "web.example.test", "/a");

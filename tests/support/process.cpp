@@ -248,7 +248,7 @@ std::string herald_bin() {
 namespace herald::test {
 
 HttpReply http_request(int port, const std::string& method, const std::string& path,
-                       const std::string& body, int timeout_ms) {
+                       const std::string& body, int timeout_ms, const std::string& host) {
   HttpReply reply;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -262,7 +262,8 @@ HttpReply http_request(int port, const std::string& method, const std::string& p
     ::close(fd);
     return reply;
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string req =
+      method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {
     req +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";

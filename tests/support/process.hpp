@@ -101,9 +101,10 @@ struct HttpReply {
   std::string body;
 };
 
-/// One HTTP request to 127.0.0.1:`port` over a fresh connection (Connection: close), for checking
-/// servers from tests without going through herald's own client.
+/// One HTTP request to 127.0.0.1:`port` over a fresh connection (Connection: close) with the
+/// Host header `host`, for checking servers from tests without going through herald's own client.
 HttpReply http_request(int port, const std::string& method, const std::string& path,
-                       const std::string& body = "", int timeout_ms = 5000);
+                       const std::string& body = "", int timeout_ms = 5000,
+                       const std::string& host = "127.0.0.1");
 
 } // namespace herald::test
