@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <fmt/format.h>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -422,8 +423,10 @@ Event parse_event(std::string_view line) {
   e.scope = get_string(j, "scope");
   e.time = get_int(j, "time");
   e.time_nano = get_int(j, "timeNano");
-  if (e.time_nano == 0) {
-    e.time_nano = e.time * 1'000'000'000;
+  // A time too large to hold in nanoseconds (a daemon's garbage) is kept in seconds only.
+  constexpr std::int64_t k_nanos = 1'000'000'000;
+  if (e.time_nano == 0 && e.time > -(INT64_MAX / k_nanos) && e.time < INT64_MAX / k_nanos) {
+    e.time_nano = e.time * k_nanos;
   }
   return e;
 }
